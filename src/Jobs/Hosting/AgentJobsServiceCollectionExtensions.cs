@@ -1,0 +1,82 @@
+using AgentWorker.Jobs.Agent;
+using AgentWorker.Jobs.Llm;
+using AgentWorker.Jobs.Migrations;
+using AgentWorker.Jobs.Tasks;
+using AgentWorker.Jobs.Tools;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace AgentWorker.Jobs.Hosting;
+
+public static class AgentJobsServiceCollectionExtensions
+{
+    /// <summary>
+    /// The App database (keyed <see cref="NpgsqlDataSource"/> "app"), migrations and the <see cref="ITaskClient"/>:
+    /// everything a process needs to enqueue and read tasks.
+    /// </summary>
+    public static IServiceCollection AddAgentTasks(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var app = AppConnectionString(configuration);
+        services.AddKeyedSingleton(TaskStore.AppDataSourceKey, (_, _) => NpgsqlDataSource.Create(app));
+        services.AddSingleton(sp => new MigrationRunner(
+            sp.GetRequiredKeyedService<NpgsqlDataSource>(TaskStore.AppDataSourceKey),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<MigrationRunner>>()));
+        services.AddSingleton<ITaskClient, TaskClient>();
+        services.AddSingleton(TimeProvider.System);
+        return services;
+    }
+
+    /// <summary>Everything that runs tasks: options, socket pool, tools, loop, store, Hangfire job and dispatcher.</summary>
+    public static IServiceCollection AddAgentWorker(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddAgentTasks(configuration);
+        services.AddOptions<LlmOptions>().BindConfiguration(LlmOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ToolsOptions>().BindConfiguration(ToolsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DispatcherOptions>().BindConfiguration(DispatcherOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+
+        services.AddSingleton<SocketPool>();
+        services.AddSingleton(sp =>
+        {
+            var tools = sp.GetRequiredService<IOptions<ToolsOptions>>().Value;
+            var connectionString = TargetDatabase.ResolveConnectionString(
+                configuration.GetConnectionString("Target"), AppConnectionString(configuration), tools);
+            return new TargetDatabase(connectionString, tools);
+        });
+        services.AddSingleton<ReadOnlySql>();
+        services.AddSingleton<IAgentTool, ListTablesTool>();
+        services.AddSingleton<IAgentTool, DescribeTableTool>();
+        services.AddSingleton<IAgentTool, QueryTool>();
+        services.AddSingleton<ToolRegistry>();
+        services.AddSingleton<TaskStore>();
+        services.AddTransient<AgentLoop>();
+        services.AddTransient<RunAgentTaskJob>();
+        services.AddHostedService<TaskDispatcher>();
+        return services;
+    }
+
+    /// <summary><c>ConnectionStrings:App</c>, or a start-up failure that says how to set it.</summary>
+    public static string AppConnectionString(IConfiguration configuration)
+    {
+        var value = configuration.GetConnectionString("App");
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            throw new InvalidOperationException(
+                "ConnectionStrings:App is not set. Set the environment variable ConnectionStrings__App to the PostgreSQL "
+                + "connection string for the queue and results, e.g. 'Host=127.0.0.1;Port=5432;Database=agent;Username=agent'.");
+        }
+        try
+        {
+            _ = new NpgsqlConnectionStringBuilder(value);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidOperationException($"ConnectionStrings:App is not a valid PostgreSQL connection string: {ex.Message}", ex);
+        }
+        return value;
+    }
+}

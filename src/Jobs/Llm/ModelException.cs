@@ -1,0 +1,22 @@
+namespace AgentWorker.Jobs.Llm;
+
+/// <summary>A model turn that did not complete. <see cref="Kind"/> says whether and how to recover.</summary>
+public sealed class ModelException(ModelFailureKind kind, string message, string? code = null, int? status = null, Exception? inner = null)
+    : Exception(message, inner)
+{
+    public ModelFailureKind Kind { get; } = kind;
+
+    /// <summary>The server's error code (<c>previous_response_not_found</c> ...), when it sent one.</summary>
+    public string? Code { get; } = code;
+
+    /// <summary>The HTTP-like status of the server's error, when it sent one.</summary>
+    public int? Status { get; } = status;
+
+    /// <summary>Whether the turn may be sent again on a fresh socket with the full transcript.</summary>
+    public bool IsRecoverableOnFreshSocket => Kind is ModelFailureKind.ConnectionLost or ModelFailureKind.Protocol
+        or ModelFailureKind.PreviousResponseNotFound or ModelFailureKind.ConnectionLimit;
+
+    /// <summary>Whether the socket may still serve later turns.</summary>
+    public bool SocketStillUsable => Kind is ModelFailureKind.BadRequest or ModelFailureKind.RateLimited
+        or ModelFailureKind.ServerError;
+}

@@ -1,0 +1,20 @@
+using System.Text.Json.Nodes;
+
+namespace AgentWorker.Jobs.Llm;
+
+/// <summary>A completed model turn: the response id, its output items, usage and timings.</summary>
+public sealed record ModelTurn
+{
+    public required string ResponseId { get; init; }
+
+    /// <summary>The response's output items (messages, function calls, reasoning), in order.</summary>
+    public required IReadOnlyList<JsonObject> Output { get; init; }
+
+    public required TokenUsage Usage { get; init; }
+
+    /// <summary>Milliseconds from sending the request to the first server event.</summary>
+    public required double FirstEventMs { get; init; }
+
+    /// <summary>Bytes of the request as sent.</summary>
+    public required int RequestBytes { get; init; }
+}

@@ -1,0 +1,201 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Net.WebSockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace AgentWorker.Jobs.Llm;
+
+/// <summary>
+/// One WebSocket to the Responses API. One turn at a time: the lease holder sends a <c>response.create</c>
+/// and is the only reader until the turn's terminal event. Any failure that leaves the stream in an unknown
+/// state marks the socket broken; the pool then discards it.
+/// </summary>
+public sealed class ResponsesSocket : IAsyncDisposable
+{
+    private static long s_nextId;
+    private readonly ClientWebSocket _socket;
+    private readonly LlmOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ArrayBufferWriter<byte> _receiveBuffer = new(16 * 1024);
+
+    private ResponsesSocket(ClientWebSocket socket, LlmOptions options, TimeProvider time)
+    {
+        _socket = socket;
+        _options = options;
+        _time = time;
+        Id = "ws-" + Interlocked.Increment(ref s_nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        CreatedAt = time.GetUtcNow();
+    }
+
+    public string Id { get; }
+
+    public DateTimeOffset CreatedAt { get; }
+
+    /// <summary>Turns completed on this socket.</summary>
+    public int TurnCount { get; private set; }
+
+    /// <summary>The last response this socket completed: the only one the server can continue on it.</summary>
+    public string? LastResponseId { get; private set; }
+
+    public bool IsBroken { get; private set; }
+
+    public bool IsOpen => !IsBroken && _socket.State == WebSocketState.Open;
+
+    public static async Task<ResponsesSocket> ConnectAsync(LlmOptions options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var socket = new ClientWebSocket();
+        socket.Options.KeepAliveInterval = options.KeepAliveInterval;
+        socket.Options.KeepAliveTimeout = options.KeepAliveInterval * 2;
+        socket.Options.CollectHttpResponseDetails = true;
+        if (options.ResolveApiKey() is { Length: > 0 } key)
+        {
+            socket.Options.SetRequestHeader("Authorization", "Bearer " + key);
+        }
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.ConnectTimeout);
+        try
+        {
+            await socket.ConnectAsync(options.ResponsesWebSocketUri(), timeout.Token);
+        }
+        catch (Exception ex) when (ex is WebSocketException or HttpRequestException
+            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            var status = (int)socket.HttpStatusCode;
+            socket.Dispose();
+            var kind = status is 401 or 403 ? ModelFailureKind.HandshakeRefused
+                : status == 429 ? ModelFailureKind.RateLimited
+                : ModelFailureKind.ConnectionLost;
+            var what = status > 0 ? $"HTTP {status}" : ex.Message;
+            throw new ModelException(kind,
+                $"WebSocket handshake to {options.ResponsesWebSocketUri()} failed: {what}. Check Llm:BaseUrl and Llm:ApiKey.",
+                status: status > 0 ? status : null, inner: ex);
+        }
+        return new ResponsesSocket(socket, options, time);
+    }
+
+    /// <summary>Sends one <c>response.create</c> and reads its events until the terminal one.</summary>
+    public async Task<ModelTurn> RunTurnAsync(JsonObject createEvent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(createEvent);
+        ObjectDisposedException.ThrowIf(IsBroken, this);
+        var payload = JsonSerializer.SerializeToUtf8Bytes(createEvent);
+        var started = Stopwatch.GetTimestamp();
+        var firstEventMs = -1.0;
+        var assembler = new TurnAssembler();
+        try
+        {
+            await _socket.SendAsync(payload, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+            while (true)
+            {
+                var evt = await ReceiveEventAsync(cancellationToken);
+                if (firstEventMs < 0)
+                {
+                    firstEventMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                }
+                if (assembler.Accept(evt) is { } done)
+                {
+                    LastResponseId = done.ResponseId;
+                    TurnCount++;
+                    return new ModelTurn
+                    {
+                        ResponseId = done.ResponseId,
+                        Output = done.Output,
+                        Usage = done.Usage,
+                        FirstEventMs = firstEventMs,
+                        RequestBytes = payload.Length,
+                    };
+                }
+            }
+        }
+        catch (ModelException ex)
+        {
+            // The server answered in protocol: the socket stays usable unless the frame stream itself is suspect.
+            // A failed continuation evicts the cached parent, so nothing on this socket chains to it again.
+            LastResponseId = null;
+            if (!ex.SocketStillUsable)
+            {
+                IsBroken = true;
+            }
+            throw;
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or JsonException)
+        {
+            IsBroken = true;
+            var kind = ex is JsonException ? ModelFailureKind.Protocol : ModelFailureKind.ConnectionLost;
+            throw new ModelException(kind, $"Socket {Id} failed mid-turn: {ex.Message}", inner: ex);
+        }
+        catch (OperationCanceledException)
+        {
+            // A turn abandoned mid-stream leaves unread events behind: the socket cannot serve another turn.
+            IsBroken = true;
+            throw;
+        }
+    }
+
+    private async Task<JsonObject> ReceiveEventAsync(CancellationToken cancellationToken)
+    {
+        _receiveBuffer.ResetWrittenCount();
+        using var silence = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        silence.CancelAfter(_options.ReceiveTimeout);
+        while (true)
+        {
+            var memory = _receiveBuffer.GetMemory(8 * 1024);
+            ValueWebSocketReceiveResult result;
+            try
+            {
+                result = await _socket.ReceiveAsync(memory, silence.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                IsBroken = true;
+                throw new ModelException(ModelFailureKind.ConnectionLost,
+                    $"Socket {Id}: no server event for {_options.ReceiveTimeout.TotalSeconds:F0} s (Llm:ReceiveTimeout).");
+            }
+            switch (result.MessageType)
+            {
+                case WebSocketMessageType.Close:
+                    IsBroken = true;
+                    throw new ModelException(ModelFailureKind.ConnectionLost,
+                        $"Socket {Id} was closed by the server mid-turn ({_socket.CloseStatus} {_socket.CloseStatusDescription}).");
+                case WebSocketMessageType.Binary:
+                    IsBroken = true;
+                    throw new ModelException(ModelFailureKind.Protocol, $"Socket {Id} received a binary frame; the protocol uses text frames only.");
+            }
+            _receiveBuffer.Advance(result.Count);
+            if (_receiveBuffer.WrittenCount > _options.MaxMessageBytes)
+            {
+                IsBroken = true;
+                throw new ModelException(ModelFailureKind.Protocol,
+                    $"Socket {Id} received a message over {_options.MaxMessageBytes} bytes (Llm:MaxMessageBytes).");
+            }
+            if (result.EndOfMessage)
+            {
+                break;
+            }
+        }
+        return JsonNode.Parse(_receiveBuffer.WrittenSpan) as JsonObject
+            ?? throw new ModelException(ModelFailureKind.Protocol, $"Socket {Id} received a frame that is not a JSON object.");
+    }
+
+    internal bool IsExpired(DateTimeOffset now) => now - CreatedAt >= _options.MaxLifetime;
+
+    public async ValueTask DisposeAsync()
+    {
+        IsBroken = true;
+        if (_socket.State == WebSocketState.Open)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2), _time);
+            try
+            {
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+            {
+                // Closing is best effort: the peer may already be gone.
+            }
+        }
+        _socket.Dispose();
+    }
+}

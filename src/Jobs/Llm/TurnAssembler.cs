@@ -1,0 +1,103 @@
+using System.Text.Json.Nodes;
+
+namespace AgentWorker.Jobs.Llm;
+
+/// <summary>
+/// Folds the server events of one turn into a <see cref="ModelTurn"/>, whatever the transport.
+/// Checks that <c>sequence_number</c> increases and turns terminal failures into <see cref="ModelException"/>.
+/// </summary>
+internal sealed class TurnAssembler
+{
+    private readonly SortedDictionary<int, JsonObject> _doneItems = [];
+    private long _lastSequence = long.MinValue;
+    private string? _responseId;
+
+    public bool SawEvent { get; private set; }
+
+    /// <summary>Accepts one event; returns the finished turn on a terminal success, null while the turn goes on.</summary>
+    public (string ResponseId, IReadOnlyList<JsonObject> Output, TokenUsage Usage)? Accept(JsonObject evt)
+    {
+        SawEvent = true;
+        var type = (string?)evt["type"]
+            ?? throw new ModelException(ModelFailureKind.Protocol, "Server event without a \"type\".");
+        if (evt["sequence_number"] is JsonValue seqValue && seqValue.TryGetValue<long>(out var sequence))
+        {
+            if (sequence <= _lastSequence)
+            {
+                throw new ModelException(ModelFailureKind.Protocol,
+                    $"Server event {type} has sequence_number {sequence} after {_lastSequence}.");
+            }
+            _lastSequence = sequence;
+        }
+
+        switch (type)
+        {
+            case "response.created":
+            case "response.in_progress":
+            case "response.queued":
+                _responseId ??= (string?)evt["response"]?["id"];
+                return null;
+            case "response.output_item.done":
+                if (evt["item"] is JsonObject item && evt["output_index"] is JsonValue idx && idx.TryGetValue<int>(out var index))
+                {
+                    _doneItems[index] = (JsonObject)item.DeepClone();
+                }
+                return null;
+            case "response.completed":
+            case "response.done":
+                return Complete(evt["response"] as JsonObject);
+            case "response.failed":
+                throw Failed(evt["response"] as JsonObject);
+            case "response.incomplete":
+                var reason = (string?)evt["response"]?["incomplete_details"]?["reason"] ?? "unknown";
+                throw new ModelException(ModelFailureKind.BadRequest, $"The response ended incomplete ({reason}).", "incomplete_" + reason);
+            case "error":
+                throw FromErrorEvent(evt);
+            default:
+                return null;
+        }
+    }
+
+    private (string, IReadOnlyList<JsonObject>, TokenUsage) Complete(JsonObject? response)
+    {
+        var id = (string?)response?["id"] ?? _responseId
+            ?? throw new ModelException(ModelFailureKind.Protocol, "response.completed carried no response id.");
+        // Terminal events may omit output ("sparse" output): rebuild it from output_item.done events.
+        IReadOnlyList<JsonObject> output = response?["output"] is JsonArray array && array.Count > 0
+            ? array.OfType<JsonObject>().Select(o => (JsonObject)o.DeepClone()).ToList()
+            : _doneItems.Values.ToList();
+        return (id, output, TokenUsage.FromJson(response?["usage"]));
+    }
+
+    private static ModelException Failed(JsonObject? response)
+    {
+        var code = (string?)response?["error"]?["code"] ?? "server_error";
+        var message = (string?)response?["error"]?["message"] ?? "The response failed.";
+        var kind = code switch
+        {
+            "rate_limit_exceeded" => ModelFailureKind.RateLimited,
+            "server_error" => ModelFailureKind.ServerError,
+            _ => ModelFailureKind.BadRequest,
+        };
+        return new ModelException(kind, $"response.failed: {message}", code);
+    }
+
+    /// <summary>Both error shapes: the WS envelope <c>{status, error:{code,message}}</c> and the flat streaming one.</summary>
+    internal static ModelException FromErrorEvent(JsonObject evt)
+    {
+        var error = evt["error"] as JsonObject ?? evt;
+        var code = (string?)error["code"] ?? (string?)error["type"];
+        var message = (string?)error["message"] ?? "The server sent an error.";
+        int? status = evt["status"] is JsonValue s && s.TryGetValue<int>(out var st) ? st : null;
+        var kind = code switch
+        {
+            "previous_response_not_found" => ModelFailureKind.PreviousResponseNotFound,
+            "websocket_connection_limit_reached" => ModelFailureKind.ConnectionLimit,
+            "rate_limit_exceeded" => ModelFailureKind.RateLimited,
+            _ when status == 429 => ModelFailureKind.RateLimited,
+            _ when status >= 500 || code == "server_error" => ModelFailureKind.ServerError,
+            _ => ModelFailureKind.BadRequest,
+        };
+        return new ModelException(kind, $"Model error {code ?? "unknown"}: {message}", code, status);
+    }
+}

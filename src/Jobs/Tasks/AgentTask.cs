@@ -1,0 +1,24 @@
+namespace AgentWorker.Jobs.Tasks;
+
+/// <summary>A claimed task, as the run sees it.</summary>
+public sealed record AgentTask
+{
+    public required long Id { get; init; }
+
+    public required string Prompt { get; init; }
+
+    public string? Instructions { get; init; }
+
+    public string? Model { get; init; }
+
+    public required int MaxSteps { get; init; }
+
+    /// <summary>UTC.</summary>
+    public DateTime? Deadline { get; init; }
+
+    /// <summary>1 for the first run, 2 after one retry or take-over ...</summary>
+    public required int Attempt { get; init; }
+
+    /// <summary>Highest step number already stored for this task (0 when none).</summary>
+    public required int LastSeq { get; init; }
+}

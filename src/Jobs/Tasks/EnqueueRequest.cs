@@ -1,0 +1,17 @@
+using System.Text.Json.Nodes;
+
+namespace AgentWorker.Jobs.Tasks;
+
+/// <summary>A task to enqueue. Only <see cref="Prompt"/> is required; the rest have the SQL API's defaults.</summary>
+public sealed record EnqueueRequest
+{
+    public required string Prompt { get; init; }
+    public string? Instructions { get; init; }
+    public string? Model { get; init; }
+    public int Priority { get; init; }
+    public int MaxSteps { get; init; } = 20;
+    public string? IdempotencyKey { get; init; }
+    public DateTimeOffset? RunAt { get; init; }
+    public DateTimeOffset? Deadline { get; init; }
+    public JsonObject? ToolConfig { get; init; }
+}

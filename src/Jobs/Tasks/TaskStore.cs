@@ -1,0 +1,91 @@
+using Microsoft.Extensions.DependencyInjection;
+using Dapper;
+using Npgsql;
+
+namespace AgentWorker.Jobs.Tasks;
+
+/// <summary>Reads and writes <c>agent.tasks</c> and <c>agent.steps</c> for the worker.</summary>
+public sealed class TaskStore([FromKeyedServices(TaskStore.AppDataSourceKey)] NpgsqlDataSource dataSource)
+{
+    public const string AppDataSourceKey = "app";
+
+    private const string ClaimSql = """
+        update agent.tasks t
+           set status = 'running', attempt = t.attempt + 1, started_at = coalesce(t.started_at, now()),
+               lease_owner = @owner, lease_expires_at = now() + @lease
+         where t.id = @id
+           and (t.status = 'queued' or (t.status = 'running' and t.lease_expires_at < now()))
+        returning t.id, t.prompt, t.instructions, t.model, t.max_steps as MaxSteps, t.deadline, t.attempt,
+                  (select coalesce(max(s.seq), 0) from agent.steps s where s.task_id = t.id) as LastSeq
+        """;
+
+    private const string InsertStepSql = """
+        insert into agent.steps (task_id, attempt, seq, kind, started_at, finished_at, duration_ms, ttft_ms, transport,
+            socket_id, socket_reused, chained, response_id, input_tokens, cached_tokens, output_tokens, reasoning_tokens,
+            tool_name, call_id, arguments, row_count, truncated, error, items)
+        values (@TaskId, @Attempt, @Seq, @Kind, @StartedAt, @FinishedAt, @DurationMs, @TtftMs, @Transport,
+            @SocketId, @SocketReused, @Chained, @ResponseId, @InputTokens, @CachedTokens, @OutputTokens, @ReasoningTokens,
+            @ToolName, @CallId, @Arguments, @RowCount, @Truncated, @Error, @Items::jsonb)
+        """;
+
+    private const string FinishSql = """
+        update agent.tasks
+           set status = @Status, finished_at = now(), result_text = @ResultText, error_code = @ErrorCode,
+               error_message = @ErrorMessage, input_tokens = input_tokens + @InputTokens,
+               cached_tokens = cached_tokens + @CachedTokens, output_tokens = output_tokens + @OutputTokens,
+               reasoning_tokens = reasoning_tokens + @ReasoningTokens, lease_owner = null, lease_expires_at = null
+         where id = @id and lease_owner = @owner
+        """;
+
+    /// <summary>Claims a queued task (or one whose lease expired); null when another run holds it or it is finished.</summary>
+    public async Task<AgentTask?> ClaimAsync(long id, string owner, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<AgentTask>(new CommandDefinition(
+            ClaimSql, new { id, owner, lease }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Extends the lease; false when the lease was lost (another run took the task over).</summary>
+    public async Task<bool> HeartbeatAsync(long id, string owner, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "update agent.tasks set lease_expires_at = now() + @lease where id = @id and lease_owner = @owner and status = 'running'",
+            new { id, owner, lease }, cancellationToken: cancellationToken)) == 1;
+    }
+
+    /// <summary>Hands an interrupted run back to the queue (shutdown): its Hangfire job is requeued by Hangfire.</summary>
+    public async Task ReleaseAsync(long id, string owner, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "update agent.tasks set status = 'queued', lease_owner = null, lease_expires_at = null where id = @id and lease_owner = @owner",
+            new { id, owner }, cancellationToken: cancellationToken));
+    }
+
+    public async Task InsertStepAsync(StepRecord step, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(InsertStepSql, step, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Stores the outcome; false when this run no longer owns the task.</summary>
+    public async Task<bool> FinishAsync(long id, string owner, TaskOutcome outcome, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(FinishSql, new
+        {
+            id,
+            owner,
+            outcome.Status,
+            outcome.ResultText,
+            outcome.ErrorCode,
+            outcome.ErrorMessage,
+            outcome.Usage.InputTokens,
+            outcome.Usage.CachedTokens,
+            outcome.Usage.OutputTokens,
+            outcome.Usage.ReasoningTokens,
+        }, cancellationToken: cancellationToken)) == 1;
+    }
+}

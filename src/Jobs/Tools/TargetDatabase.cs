@@ -1,0 +1,56 @@
+using System.Globalization;
+using Npgsql;
+
+namespace AgentWorker.Jobs.Tools;
+
+/// <summary>
+/// The database the tools query, opened only as the read-only login, with session settings pinned at connect:
+/// read-only default, statement and idle-in-transaction timeouts, and a search_path of the allowed schemas.
+/// </summary>
+public sealed class TargetDatabase : IAsyncDisposable
+{
+    public TargetDatabase(string connectionString, ToolsOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Options = options;
+        var builder = new NpgsqlConnectionStringBuilder(connectionString)
+        {
+            ApplicationName = "agent-tools",
+            Options = string.Join(' ',
+                "-c default_transaction_read_only=on",
+                "-c statement_timeout=" + ((long)options.StatementTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+                "-c idle_in_transaction_session_timeout="
+                    + ((long)(options.StatementTimeout.TotalMilliseconds * 2)).ToString(CultureInfo.InvariantCulture),
+                "-c search_path=" + string.Join("\\,", options.SchemaList())),
+        };
+        UserName = builder.Username ?? "";
+        DataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+    }
+
+    public ToolsOptions Options { get; }
+
+    public string UserName { get; }
+
+    public NpgsqlDataSource DataSource { get; }
+
+    /// <summary>
+    /// The target connection string: <c>ConnectionStrings:Target</c>, else the App database reached as
+    /// <see cref="ToolsOptions.ReaderRole"/>. Never the App login itself.
+    /// </summary>
+    public static string ResolveConnectionString(string? target, string app, ToolsOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!string.IsNullOrWhiteSpace(target))
+        {
+            return target;
+        }
+        var builder = new NpgsqlConnectionStringBuilder(app)
+        {
+            Username = options.ReaderRole,
+            Password = options.ReaderPassword,
+        };
+        return builder.ConnectionString;
+    }
+
+    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
+}
