@@ -1,0 +1,123 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace AgentWorker.Simulator.Model;
+
+/// <summary>
+/// A deterministic "model" that explores a database the way an agent would: list the tables, describe the one the
+/// prompt names, query it, then answer with what it found. Without the database tools it echoes the prompt.
+/// A prompt may carry the SQL to run between backticks: "Run `select count(*) from shop.orders`".
+/// </summary>
+public static partial class ScriptedModel
+{
+    public static ModelReply Reply(IReadOnlyList<JsonObject> context, IReadOnlySet<string> tools)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(tools);
+        var prompt = LastUserText(context);
+        var outputs = context.Where(i => (string?)i["type"] == "function_call_output")
+            .ToDictionary(i => (string?)i["call_id"] ?? "", i => OutputText(i["output"]), StringComparer.Ordinal);
+        var calls = context.Where(i => (string?)i["type"] == "function_call")
+            .Select(i => (Name: (string?)i["name"] ?? "", Arguments: (string?)i["arguments"] ?? "{}",
+                Output: outputs.GetValueOrDefault((string?)i["call_id"] ?? "")))
+            .ToList();
+
+        if (!tools.Contains("query"))
+        {
+            return ModelReply.Answer("You said: " + prompt);
+        }
+        var explicitSql = ExplicitSql().Match(prompt) is { Success: true } m ? m.Groups[1].Value : null;
+
+        if (explicitSql is null && tools.Contains("list_tables") && !calls.Any(c => c.Name == "list_tables"))
+        {
+            return ModelReply.Call("list_tables", "{}");
+        }
+        var table = explicitSql is null ? PickTable(prompt, calls.LastOrDefault(c => c.Name == "list_tables").Output) : null;
+        if (table is not null && tools.Contains("describe_table") && !calls.Any(c => c.Name == "describe_table"))
+        {
+            return ModelReply.Call("describe_table", new JsonObject { ["table"] = table }.ToJsonString());
+        }
+        var sql = explicitSql ?? (table is null ? "select 1 as one" : $"select count(*) as count from {table}");
+        var query = calls.LastOrDefault(c => c.Name == "query");
+        if (query.Name is null)
+        {
+            return ModelReply.Call("query", new JsonObject { ["sql"] = sql }.ToJsonString());
+        }
+        return ModelReply.Answer(Answer(query.Output, table, sql));
+    }
+
+    private static string Answer(string? output, string? table, string sql)
+    {
+        if (output is null || output.StartsWith("ERROR", StringComparison.Ordinal))
+        {
+            return $"The query `{sql}` failed: {output}";
+        }
+        try
+        {
+            var rows = JsonNode.Parse(output)?["rows"] as JsonArray;
+            if (table is not null && rows is [JsonArray and [var count]])
+            {
+                return $"There are {count} rows in {table}.";
+            }
+            return $"The query `{sql}` returned {rows?.Count ?? 0} rows: {rows?.ToJsonString()}";
+        }
+        catch (JsonException)
+        {
+            return $"The query `{sql}` returned: {output}";
+        }
+    }
+
+    /// <summary>The listed table whose name the prompt mentions (longest match first), else the first listed.</summary>
+    private static string? PickTable(string prompt, string? listOutput)
+    {
+        if (listOutput is null)
+        {
+            return null;
+        }
+        JsonArray? rows;
+        try
+        {
+            rows = JsonNode.Parse(listOutput)?["rows"] as JsonArray;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        var tables = (rows ?? []).OfType<JsonArray>()
+            .Select(r => (Schema: (string?)r[0] ?? "", Name: (string?)r[1] ?? ""))
+            .ToList();
+        if (tables.Count == 0)
+        {
+            return null;
+        }
+        var mentioned = tables
+            .Where(t => prompt.Contains(t.Name, StringComparison.OrdinalIgnoreCase)
+                || (t.Name.EndsWith('s') && prompt.Contains(t.Name[..^1], StringComparison.OrdinalIgnoreCase)))
+            .OrderByDescending(t => t.Name.Length)
+            .FirstOrDefault();
+        var chosen = mentioned.Name is null ? tables[0] : mentioned;
+        return chosen.Schema + "." + chosen.Name;
+    }
+
+    private static string LastUserText(IReadOnlyList<JsonObject> context)
+    {
+        var message = context.LastOrDefault(i => (string?)i["role"] == "user");
+        return message?["content"] switch
+        {
+            JsonValue v => (string?)v ?? "",
+            JsonArray parts => string.Join(" ", parts.Select(p => (string?)p?["text"]).Where(t => t is not null)),
+            _ => "",
+        };
+    }
+
+    private static string OutputText(JsonNode? output) => output switch
+    {
+        JsonValue v => (string?)v ?? "",
+        JsonArray parts => string.Join(" ", parts.Select(p => (string?)p?["text"]).Where(t => t is not null)),
+        _ => "",
+    };
+
+    [GeneratedRegex("`([^`]+)`")]
+    private static partial Regex ExplicitSql();
+}

@@ -1,0 +1,3 @@
+using AgentWorker.Simulator;
+
+await SimulatorApp.Create(args).RunAsync();

@@ -1,0 +1,22 @@
+namespace AgentWorker.Simulator;
+
+/// <summary>Knobs of the simulated model server. Section <c>Simulator</c> (command line: <c>--Simulator:ApiKey=...</c>).</summary>
+public sealed class SimulatorOptions
+{
+    public const string SectionName = "Simulator";
+
+    /// <summary>Bearer key clients must send. Default <c>sim-key</c>.</summary>
+    public string ApiKey { get; set; } = "sim-key";
+
+    /// <summary>Delay before the WebSocket upgrade is accepted (a real TLS + upgrade costs tens of ms). Default 0.</summary>
+    public int HandshakeDelayMs { get; set; }
+
+    /// <summary>Delay before the first output item of a response. Default 0.</summary>
+    public int TimeToFirstTokenMs { get; set; }
+
+    /// <summary>Output speed; 0 means no delay between deltas. Default 0.</summary>
+    public int TokensPerSecond { get; set; }
+
+    /// <summary>Age after which a socket answers <c>websocket_connection_limit_reached</c> and closes. Default 60 min.</summary>
+    public TimeSpan MaxConnectionAge { get; set; } = TimeSpan.FromMinutes(60);
+}
