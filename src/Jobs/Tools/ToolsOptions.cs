@@ -35,6 +35,6 @@ public sealed class ToolsOptions
     /// <summary>Server-side <c>statement_timeout</c> of one tool query. Default 5 s.</summary>
     public TimeSpan StatementTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    internal IReadOnlyList<string> SchemaList() =>
+    public IReadOnlyList<string> SchemaList() =>
         Schemas.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 }

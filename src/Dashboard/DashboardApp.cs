@@ -1,0 +1,42 @@
+using AgentWorker.Jobs.Hosting;
+using Hangfire;
+using Serilog;
+using Serilog.Events;
+
+namespace AgentWorker.Dashboard;
+
+/// <summary>
+/// The operator's process: the Hangfire dashboard at <c>/hangfire</c> and the task REST API. It runs no jobs.
+/// Listens on loopback (http://127.0.0.1:5080) unless <c>--urls</c> says otherwise.
+/// </summary>
+public static class DashboardApp
+{
+    public static WebApplication Create(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:5080");
+        }
+        builder.Services.AddSerilog((services, logger) => logger
+            .MinimumLevel.Information()
+            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            .MinimumLevel.Override("Npgsql", LogEventLevel.Warning)
+            .MinimumLevel.Override("Hangfire", LogEventLevel.Warning)
+            .ReadFrom.Configuration(builder.Configuration)
+            .WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss.fff} {Level:u3} [{SourceContext}] {Message:lj}{NewLine}{Exception}"));
+        builder.Services.AddProblemDetails();
+        builder.Services.AddAgentTasks(builder.Configuration);
+        var app = AgentJobsServiceCollectionExtensions.AppConnectionString(builder.Configuration);
+        builder.Services.AddHangfire(hangfire => hangfire.UseAgentStorage(app));
+
+        var web = builder.Build();
+        web.UseExceptionHandler();
+        web.MapGet("/", () => Results.Redirect("/hangfire"));
+        web.MapGet("/healthz", () => "ok");
+        web.MapTaskApi();
+        // The default filter admits local requests only: the dashboard is bound to loopback.
+        web.MapHangfireDashboard("/hangfire", new DashboardOptions { DashboardTitle = "Agent worker", DisplayStorageConnectionString = false });
+        return web;
+    }
+}

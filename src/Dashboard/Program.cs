@@ -1,0 +1,3 @@
+using AgentWorker.Dashboard;
+
+await DashboardApp.Create(args).RunAsync();

@@ -1,0 +1,66 @@
+using AgentWorker.Jobs.Hosting;
+using AgentWorker.Jobs.Migrations;
+using AgentWorker.Jobs.Tools;
+using Npgsql;
+
+namespace AgentWorker.Worker;
+
+/// <summary>
+/// The verbs: <c>run</c> (default: serve), <c>migrate</c> (apply migrations and exit),
+/// <c>reader-role [--apply]</c> (print, or apply with <c>ConnectionStrings__Admin</c>, the SQL of the read-only login).
+/// </summary>
+internal static class WorkerCli
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var verb = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "run";
+        var rest = verb == "run" && (args.Length == 0 || args[0].StartsWith('-')) ? args : args[1..];
+        switch (verb)
+        {
+            case "run":
+                await WorkerHost.CreateBuilder(rest).Build().RunAsync();
+                return 0;
+            case "migrate":
+                return await MigrateAsync(rest);
+            case "reader-role":
+                return await ReaderRoleAsync(rest);
+            default:
+                await Console.Error.WriteLineAsync($"Unknown verb '{verb}'. Usage: Worker [run | migrate | reader-role [--apply]]");
+                return 64;
+        }
+    }
+
+    private static async Task<int> MigrateAsync(string[] args)
+    {
+        var builder = Host.CreateApplicationBuilder(args);
+        builder.Services.AddAgentTasks(builder.Configuration);
+        using var host = builder.Build();
+        var applied = await host.Services.GetRequiredService<MigrationRunner>().MigrateAsync(Migration.Embedded, CancellationToken.None);
+        await Console.Out.WriteLineAsync(applied.Count == 0 ? "Schema is up to date." : "Applied: " + string.Join(", ", applied));
+        return 0;
+    }
+
+    private static async Task<int> ReaderRoleAsync(string[] args)
+    {
+        var apply = args.Contains("--apply");
+        var builder = Host.CreateApplicationBuilder(args.Where(a => a != "--apply").ToArray());
+        var tools = new ToolsOptions();
+        builder.Configuration.GetSection(ToolsOptions.SectionName).Bind(tools);
+        var app = AgentJobsServiceCollectionExtensions.AppConnectionString(builder.Configuration);
+        var database = new NpgsqlConnectionStringBuilder(app).Database
+            ?? throw new InvalidOperationException("ConnectionStrings:App names no Database.");
+        var sql = ReaderRole.CreateSql(tools.ReaderRole, tools.SchemaList(), database, tools.ReaderPassword);
+        if (!apply)
+        {
+            await Console.Out.WriteLineAsync(sql);
+            return 0;
+        }
+        var admin = builder.Configuration.GetConnectionString("Admin") ?? app;
+        await using var connection = new NpgsqlConnection(admin);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+        await Console.Out.WriteLineAsync($"Reader login {tools.ReaderRole} can now SELECT in: {tools.Schemas}");
+        return 0;
+    }
+}

@@ -1,0 +1,40 @@
+using AgentWorker.Jobs.Hosting;
+using AgentWorker.Jobs.Tasks;
+using Hangfire;
+using Serilog;
+using Serilog.Events;
+
+namespace AgentWorker.Worker;
+
+/// <summary>The worker process: migrations and checks, the dispatcher, the socket pool and the Hangfire server.</summary>
+public static class WorkerHost
+{
+    public static HostApplicationBuilder CreateBuilder(string[] args)
+    {
+        var builder = Host.CreateApplicationBuilder(args);
+        var configuration = builder.Configuration;
+        builder.Services.AddSerilog((services, logger) => logger
+            .MinimumLevel.Information()
+            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            .MinimumLevel.Override("Npgsql", LogEventLevel.Warning)
+            .MinimumLevel.Override("Hangfire", LogEventLevel.Warning)
+            .ReadFrom.Configuration(configuration)
+            .Enrich.FromLogContext()
+            .WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss.fff} {Level:u3} [{SourceContext}] {Message:lj}{NewLine}{Exception}"));
+
+        // Registered first: hosted services start in order, so nothing runs before the schema is there.
+        builder.Services.AddHostedService<StartupChecks>();
+        builder.Services.AddAgentWorker(configuration);
+        builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+
+        var app = AgentJobsServiceCollectionExtensions.AppConnectionString(configuration);
+        builder.Services.AddHangfire(hangfire => hangfire.UseAgentStorage(app));
+        builder.Services.AddHangfireServer((services, server) =>
+        {
+            server.Queues = TaskQueues.All;
+            server.WorkerCount = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorkerOptions>>().Value.Concurrency;
+            server.ServerName = Environment.MachineName + ":" + Environment.ProcessId;
+        });
+        return builder;
+    }
+}
