@@ -1,4 +1,5 @@
 using AgentWorker.Jobs.Hosting;
+using AgentWorker.Jobs.Migrations;
 using Hangfire;
 using Serilog;
 using Serilog.Events;
@@ -26,6 +27,7 @@ public static class DashboardApp
             .ReadFrom.Configuration(builder.Configuration)
             .WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss.fff} {Level:u3} [{SourceContext}] {Message:lj}{NewLine}{Exception}"));
         builder.Services.AddProblemDetails();
+        builder.Services.AddHostedService<MigrateOnStart>();
         builder.Services.AddAgentTasks(builder.Configuration);
         var app = AgentJobsServiceCollectionExtensions.AppConnectionString(builder.Configuration);
         builder.Services.AddHangfire(hangfire => hangfire.UseAgentStorage(app));

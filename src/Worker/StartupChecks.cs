@@ -1,17 +1,15 @@
-using AgentWorker.Jobs.Migrations;
 using AgentWorker.Jobs.Tools;
 
 namespace AgentWorker.Worker;
 
 /// <summary>
-/// Runs before the dispatcher and the Hangfire server start: applies migrations, then refuses to start when the
-/// tools' login could write to the target, naming every problem.
+/// Runs before the dispatcher and the Hangfire server start: refuses to start when the tools' login could write
+/// to the target, naming every problem.
 /// </summary>
-internal sealed partial class StartupChecks(MigrationRunner migrations, TargetDatabase target, ILogger<StartupChecks> logger) : IHostedService
+internal sealed partial class StartupChecks(TargetDatabase target, ILogger<StartupChecks> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await migrations.MigrateAsync(Migration.Embedded, cancellationToken);
         var problems = await ReaderLoginCheck.FindProblemsAsync(target, cancellationToken);
         if (problems.Count > 0)
         {
@@ -25,6 +23,6 @@ internal sealed partial class StartupChecks(MigrationRunner migrations, TargetDa
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     [LoggerMessage(EventId = 4100, Level = LogLevel.Information,
-        Message = "Migrations applied; tools query as read-only login {Login} on schemas {Schemas}")]
+        Message = "Tools query as read-only login {Login} on schemas {Schemas}")]
     private partial void LogReady(string login, string schemas);
 }

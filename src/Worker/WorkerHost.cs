@@ -1,4 +1,5 @@
 using AgentWorker.Jobs.Hosting;
+using AgentWorker.Jobs.Migrations;
 using AgentWorker.Jobs.Tasks;
 using Hangfire;
 using Serilog;
@@ -23,6 +24,7 @@ public static class WorkerHost
             .WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss.fff} {Level:u3} [{SourceContext}] {Message:lj}{NewLine}{Exception}"));
 
         // Registered first: hosted services start in order, so nothing runs before the schema is there.
+        builder.Services.AddHostedService<MigrateOnStart>();
         builder.Services.AddHostedService<StartupChecks>();
         builder.Services.AddAgentWorker(configuration);
         builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();

@@ -126,7 +126,7 @@ public sealed partial class AgentLoop(
                 StartedAt = startedAt,
                 FinishedAt = loop._time.GetUtcNow(),
                 DurationMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-                TtftMs = modelTurn.FirstEventMs,
+                TtftMs = modelTurn.TimeToFirstOutputMs,
                 Transport = "ws",
                 SocketId = lease.Socket.Id,
                 SocketReused = reused,

@@ -6,6 +6,8 @@ namespace AgentWorker.Jobs.Hosting;
 /// <summary>Hangfire on PostgreSQL as every process of this product configures it (worker and dashboard alike).</summary>
 public static class HangfireStorage
 {
+    public const string SchemaName = "hangfire";
+
     public static IGlobalConfiguration UseAgentStorage(this IGlobalConfiguration configuration, string connectionString)
     {
         ArgumentNullException.ThrowIfNull(configuration);
@@ -15,8 +17,9 @@ public static class HangfireStorage
             .UseRecommendedSerializerSettings()
             .UsePostgreSqlStorage(options => options.UseNpgsqlConnection(connectionString), new PostgreSqlStorageOptions
             {
-                SchemaName = "hangfire",
-                PrepareSchemaIfNecessary = true,
+                SchemaName = SchemaName,
+                // Installed by MigrationRunner under its advisory lock, before any Hangfire component starts.
+                PrepareSchemaIfNecessary = false,
                 // LISTEN/NOTIFY instead of the 15 s queue poll: pickup in milliseconds.
                 EnableLongPolling = true,
                 // Jobs stay invisible to other workers while their server heartbeats, however long a run takes.

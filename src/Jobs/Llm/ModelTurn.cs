@@ -12,8 +12,8 @@ public sealed record ModelTurn
 
     public required TokenUsage Usage { get; init; }
 
-    /// <summary>Milliseconds from sending the request to the first server event.</summary>
-    public required double FirstEventMs { get; init; }
+    /// <summary>Milliseconds from sending the request to the first output item or delta (time to first token).</summary>
+    public required double TimeToFirstOutputMs { get; init; }
 
     /// <summary>Bytes of the request as sent.</summary>
     public required int RequestBytes { get; init; }

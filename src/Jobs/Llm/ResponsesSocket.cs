@@ -82,7 +82,7 @@ public sealed class ResponsesSocket : IAsyncDisposable
         ObjectDisposedException.ThrowIf(IsBroken, this);
         var payload = JsonSerializer.SerializeToUtf8Bytes(createEvent);
         var started = Stopwatch.GetTimestamp();
-        var firstEventMs = -1.0;
+        var firstOutputMs = -1.0;
         var assembler = new TurnAssembler();
         try
         {
@@ -90,20 +90,22 @@ public sealed class ResponsesSocket : IAsyncDisposable
             while (true)
             {
                 var evt = await ReceiveEventAsync(cancellationToken);
-                if (firstEventMs < 0)
+                var done = assembler.Accept(evt);
+                if (firstOutputMs < 0 && assembler.SawOutput)
                 {
-                    firstEventMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                    firstOutputMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                 }
-                if (assembler.Accept(evt) is { } done)
+                if (done is not null)
                 {
-                    LastResponseId = done.ResponseId;
+                    var (responseId, output, usage) = done.Value;
+                    LastResponseId = responseId;
                     TurnCount++;
                     return new ModelTurn
                     {
-                        ResponseId = done.ResponseId,
-                        Output = done.Output,
-                        Usage = done.Usage,
-                        FirstEventMs = firstEventMs,
+                        ResponseId = responseId,
+                        Output = output,
+                        Usage = usage,
+                        TimeToFirstOutputMs = firstOutputMs < 0 ? Stopwatch.GetElapsedTime(started).TotalMilliseconds : firstOutputMs,
                         RequestBytes = payload.Length,
                     };
                 }

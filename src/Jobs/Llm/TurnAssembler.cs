@@ -12,12 +12,12 @@ internal sealed class TurnAssembler
     private long _lastSequence = long.MinValue;
     private string? _responseId;
 
-    public bool SawEvent { get; private set; }
+    /// <summary>Whether model output (an output item or a delta) has started: the end of time to first token.</summary>
+    public bool SawOutput { get; private set; }
 
     /// <summary>Accepts one event; returns the finished turn on a terminal success, null while the turn goes on.</summary>
     public (string ResponseId, IReadOnlyList<JsonObject> Output, TokenUsage Usage)? Accept(JsonObject evt)
     {
-        SawEvent = true;
         var type = (string?)evt["type"]
             ?? throw new ModelException(ModelFailureKind.Protocol, "Server event without a \"type\".");
         if (evt["sequence_number"] is JsonValue seqValue && seqValue.TryGetValue<long>(out var sequence))
@@ -30,6 +30,7 @@ internal sealed class TurnAssembler
             _lastSequence = sequence;
         }
 
+        SawOutput |= type.StartsWith("response.output_item", StringComparison.Ordinal) || type.EndsWith(".delta", StringComparison.Ordinal);
         switch (type)
         {
             case "response.created":

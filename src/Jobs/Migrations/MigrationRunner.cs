@@ -1,4 +1,6 @@
+using AgentWorker.Jobs.Hosting;
 using Dapper;
+using Hangfire.PostgreSql;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -6,7 +8,8 @@ namespace AgentWorker.Jobs.Migrations;
 
 /// <summary>
 /// Applies forward-only SQL files in order, one transaction each, recording name and checksum in
-/// <c>agent.schema_migrations</c>. A session advisory lock serializes workers that start together.
+/// <c>agent.schema_migrations</c>, then installs Hangfire's schema. A session advisory lock serializes processes that
+/// start together.
 /// </summary>
 public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger<MigrationRunner> logger)
 {
@@ -50,6 +53,8 @@ public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger
                 await ApplyAsync(connection, migration, cancellationToken);
                 appliedNow.Add(migration.Name);
             }
+            // Hangfire's own schema, under the same lock: its installer is not safe when processes start together.
+            PostgreSqlObjectsInstaller.Install(connection, HangfireStorage.SchemaName);
             return appliedNow;
         }
         finally

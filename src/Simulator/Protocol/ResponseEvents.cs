@@ -22,9 +22,9 @@ public static class ResponseEvents
         ["created_at"] = TimeProvider.System.GetUtcNow().ToUnixTimeSeconds(),
         ["status"] = status,
         ["model"] = request["model"]?.DeepClone(),
-        ["output"] = output,
+        ["output"] = output.DeepClone(),
         ["previous_response_id"] = request["previous_response_id"]?.DeepClone(),
-        ["usage"] = usage,
+        ["usage"] = usage?.DeepClone(),
         ["error"] = null,
         ["incomplete_details"] = null,
         ["store"] = request["store"]?.DeepClone() ?? true,
@@ -80,9 +80,8 @@ public static class ResponseEvents
             }
             return evt;
         }
-        var inProgress = Response(id, request, "in_progress", [], null);
-        yield return Event("response.created", new JsonObject { ["response"] = inProgress });
-        yield return Event("response.in_progress", new JsonObject { ["response"] = inProgress });
+        yield return Event("response.created", new JsonObject { ["response"] = Response(id, request, "in_progress", [], null) });
+        yield return Event("response.in_progress", new JsonObject { ["response"] = Response(id, request, "in_progress", [], null) });
         for (var index = 0; index < output.Count; index++)
         {
             var item = (JsonObject)output[index]!;
