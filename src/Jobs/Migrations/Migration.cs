@@ -6,7 +6,8 @@ namespace AgentWorker.Jobs.Migrations;
 /// <summary>One forward-only SQL file from <c>migrations/</c>, identified by its file name.</summary>
 public sealed record Migration(string Name, string Sql)
 {
-    public string Checksum { get; } = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Sql)));
+    /// <summary>SHA-256 of the text; computed, so a copy made with <c>with { Sql = ... }</c> cannot carry a stale one.</summary>
+    public string Checksum => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Sql)));
 
     /// <summary>The migrations compiled into this assembly, in the order they apply (ordinal by file name).</summary>
     public static IReadOnlyList<Migration> Embedded { get; } = LoadEmbedded();
