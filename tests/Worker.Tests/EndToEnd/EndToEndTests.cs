@@ -1,0 +1,131 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using AgentWorker.Tests.Infrastructure;
+using Dapper;
+
+namespace AgentWorker.Tests.EndToEnd;
+
+/// <summary>The README's promise: a task enqueued by SQL or HTTP runs to succeeded against the simulator.</summary>
+public sealed class EndToEndTests(AgentEnvironment stack) : IClassFixture<AgentEnvironment>
+{
+    private sealed record Step(int Seq, string Kind, string? ToolName, double DurationMs, double? TtftMs, string? SocketId, bool? Chained,
+        string? ResponseId, int? InputTokens, string Items);
+
+    private async Task<List<Step>> StepsAsync(long id)
+    {
+        await using var connection = stack.Database.Open();
+        return (await connection.QueryAsync<Step>("""
+            select seq, kind, tool_name as ToolName, duration_ms as DurationMs, ttft_ms as TtftMs, socket_id as SocketId, chained,
+                   response_id as ResponseId, input_tokens as InputTokens, items::text as Items
+              from agent.steps where task_id = @id order by seq
+            """, new { id })).ToList();
+    }
+
+    [Fact]
+    public async Task SqlEnqueue_TaskRunsToSucceeded_WithTheAnswerFromTheDataAndEveryStepInOrder()
+    {
+        var id = await stack.Database.ScalarAsync<long>("select agent.enqueue(prompt => 'How many customers are there?')");
+
+        var status = await stack.WaitForTaskAsync(id);
+
+        Assert.Equal("succeeded", status);
+        var customers = await stack.Database.ScalarAsync<long>("select count(*) from shop.customers");
+        var result = await stack.Database.ScalarAsync<string>("select result_text from agent.tasks where id = @id", new { id });
+        Assert.Contains($"There are {customers} rows in shop.customers", result, StringComparison.Ordinal);
+
+        var steps = await StepsAsync(id);
+        Assert.Equal(["model", "tool", "model", "tool", "model", "tool", "model"], steps.Select(s => s.Kind));
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7], steps.Select(s => s.Seq));
+        Assert.Equal(["list_tables", "describe_table", "query"], steps.Where(s => s.Kind == "tool").Select(s => s.ToolName));
+        Assert.All(steps, s => Assert.True(s.DurationMs > 0));
+        var turns = steps.Where(s => s.Kind == "model").ToList();
+        Assert.All(turns, t => Assert.NotNull(t.TtftMs));
+        Assert.All(turns, t => Assert.StartsWith("resp_", t.ResponseId, StringComparison.Ordinal));
+        Assert.Single(turns.Select(t => t.SocketId).Distinct());
+        Assert.Equal([false, true, true, true], turns.Select(t => t.Chained ?? false));
+        Assert.All(steps, s => Assert.NotEqual("[]", s.Items));
+
+        var totals = await stack.Database.ScalarAsync<long>("select input_tokens from agent.tasks where id = @id", new { id });
+        Assert.Equal(turns.Sum(t => t.InputTokens ?? 0), totals);
+        Assert.NotNull(await stack.Database.ScalarAsync<string?>("select hangfire_job_id from agent.tasks where id = @id", new { id }));
+    }
+
+    [Fact]
+    public async Task HttpEnqueue_TaskRunsToSucceeded_AndTheApiShowsResultAndSteps()
+    {
+        using var http = new HttpClient { BaseAddress = stack.DashboardUrl };
+        var ct = TestContext.Current.CancellationToken;
+
+        using var created = await http.PostAsync("/api/tasks",
+            new StringContent("""{"prompt": "How many orders are there?", "max_steps": 10}""", Encoding.UTF8, "application/json"), ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (long)(await created.Content.ReadFromJsonAsync<JsonObject>(ct))!["id"]!;
+        Assert.Equal("succeeded", await stack.WaitForTaskAsync(id));
+
+        var task = (await http.GetFromJsonAsync<JsonObject>($"/api/tasks/{id}", ct))!;
+        var orders = await stack.Database.ScalarAsync<long>("select count(*) from shop.orders");
+        Assert.Equal("succeeded", (string?)task["status"]);
+        Assert.Contains($"There are {orders} rows in shop.orders", (string?)task["result_text"], StringComparison.Ordinal);
+        var steps = task["steps"]!.AsArray();
+        Assert.Equal(7, steps.Count);
+        Assert.Equal("query", (string?)steps[5]!["tool_name"]);
+        Assert.True((double)steps[0]!["duration_ms"]! > 0);
+        Assert.True((long)task["output_tokens"]! > 0);
+    }
+
+    [Theory]
+    [InlineData("""{"prompt": ""}""", "prompt must not be empty")]
+    [InlineData("""{"prompt": "hi", "max_steps": 0}""", "max_steps must be between 1 and 200")]
+    [InlineData("""{"prompt": "hi", "maxsteps": 3}""", "maxsteps")]
+    [InlineData("""{"prompt": "hi",""", "not valid task JSON")]
+    [InlineData("""[1, 2]""", "not valid task JSON")]
+    public async Task HttpEnqueue_BadInput_Returns400NamingTheProblemAndStoresNothing(string body, string expected)
+    {
+        using var http = new HttpClient { BaseAddress = stack.DashboardUrl };
+        var ct = TestContext.Current.CancellationToken;
+        var before = await stack.Database.ScalarAsync<long>("select count(*) from agent.tasks");
+
+        using var response = await http.PostAsync("/api/tasks", new StringContent(body, Encoding.UTF8, "application/json"), ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = (await response.Content.ReadFromJsonAsync<JsonObject>(ct))!;
+        Assert.Contains(expected, (string?)problem["detail"], StringComparison.Ordinal);
+        Assert.Equal(before, await stack.Database.ScalarAsync<long>("select count(*) from agent.tasks"));
+    }
+
+    [Fact]
+    public async Task HttpGet_UnknownTask_Returns404()
+    {
+        using var http = new HttpClient { BaseAddress = stack.DashboardUrl };
+
+        using var response = await http.GetAsync("/api/tasks/987654321", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task SqlEnqueue_MaxStepsReached_FailsWithErrorCodeAndKeepsItsSteps()
+    {
+        var id = await stack.Database.ScalarAsync<long>("select agent.enqueue(prompt => 'How many products?', max_steps => 2)");
+
+        Assert.Equal("failed", await stack.WaitForTaskAsync(id));
+
+        Assert.Equal("max_steps", await stack.Database.ScalarAsync<string>("select error_code from agent.tasks where id = @id", new { id }));
+        Assert.Equal(["model", "tool", "model", "tool"], (await StepsAsync(id)).Select(s => s.Kind));
+    }
+
+    [Fact]
+    public async Task SqlEnqueue_ModelSendsForbiddenSql_ToolRefusesAndTheTaskStillSucceeds()
+    {
+        var id = await stack.Database.ScalarAsync<long>(
+            "select agent.enqueue(prompt => 'Clean up: `delete from shop.orders`')");
+
+        Assert.Equal("succeeded", await stack.WaitForTaskAsync(id));
+
+        var steps = await StepsAsync(id);
+        Assert.Contains("read-only transaction", steps.Single(s => s.Kind == "tool").Items, StringComparison.Ordinal);
+        Assert.Equal(5000L, await stack.Database.ScalarAsync<long>("select count(*) from shop.orders"));
+    }
+}

@@ -1,0 +1,83 @@
+using AgentWorker.Dashboard;
+using AgentWorker.Worker;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Hosting;
+
+namespace AgentWorker.Tests.Infrastructure;
+
+/// <summary>
+/// Everything of the README demo in-process, over real sockets: a database cloned from the template, the simulator,
+/// a worker host (dispatcher + Hangfire server + pool) and the dashboard host.
+/// </summary>
+public sealed class AgentEnvironment : IAsyncLifetime
+{
+    private IHost? _worker;
+    private WebApplication? _dashboard;
+
+    public TestDatabase Database { get; private set; } = null!; // Set in InitializeAsync.
+
+    public SimulatorHost Simulator { get; private set; } = null!; // Set in InitializeAsync.
+
+    public Uri DashboardUrl { get; private set; } = null!; // Set in InitializeAsync.
+
+    public async ValueTask InitializeAsync()
+    {
+        var server = await TestContext.Current.GetFixture<PostgresServer>()
+            ?? throw new InvalidOperationException("The PostgresServer assembly fixture is missing.");
+        Database = await server.CreateDatabaseAsync();
+        Simulator = await SimulatorHost.StartAsync();
+        string[] shared = [$"--ConnectionStrings:App={Database.ConnectionString}", "--Logging:LogLevel:Default=Warning"];
+        _worker = WorkerHost.CreateBuilder(
+        [
+            .. shared,
+            $"--ConnectionStrings:Target={Database.ReaderConnectionString}",
+            "--Tools:Schemas=shop",
+            $"--Llm:BaseUrl={Simulator.BaseUrl}",
+            $"--Llm:ApiKey={SimulatorHost.ApiKey}",
+            "--Llm:Model=sim-1",
+            "--Worker:Concurrency=8",
+        ]).Build();
+        await _worker.StartAsync(TestContext.Current.CancellationToken);
+        _dashboard = DashboardApp.Create([.. shared, "--urls", "http://127.0.0.1:0"]);
+        await _dashboard.StartAsync(TestContext.Current.CancellationToken);
+        DashboardUrl = new Uri(_dashboard.Urls.First());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_dashboard is not null)
+        {
+            await _dashboard.StopAsync();
+            await _dashboard.DisposeAsync();
+        }
+        if (_worker is not null)
+        {
+            await _worker.StopAsync();
+            _worker.Dispose();
+        }
+        if (Simulator is not null)
+        {
+            await Simulator.DisposeAsync();
+        }
+        if (Database is not null)
+        {
+            await Database.DisposeAsync();
+        }
+    }
+
+    /// <summary>Waits until the task leaves queued/running; returns its final status.</summary>
+    public async Task<string> WaitForTaskAsync(long id, TimeSpan? timeout = null)
+    {
+        var limit = timeout ?? TimeSpan.FromSeconds(60);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var status = await Database.ScalarAsync<string>("select status from agent.tasks where id = @id", new { id });
+            if (status is not ("queued" or "running") || started.Elapsed > limit)
+            {
+                return status;
+            }
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+}
