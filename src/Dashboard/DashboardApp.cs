@@ -1,5 +1,6 @@
 using AgentWorker.Jobs.Hosting;
 using AgentWorker.Jobs.Migrations;
+using AgentWorker.Dashboard.Pages;
 using Hangfire;
 using Serilog;
 using Serilog.Events;
@@ -31,14 +32,27 @@ public static class DashboardApp
         builder.Services.AddAgentTasks(builder.Configuration);
         var app = AgentJobsServiceCollectionExtensions.AppConnectionString(builder.Configuration);
         builder.Services.AddHangfire(hangfire => hangfire.UseAgentStorage(app));
+        builder.Services.AddSingleton<AgentTaskQueries>();
 
         var web = builder.Build();
         web.UseExceptionHandler();
         web.MapGet("/", () => Results.Redirect("/hangfire"));
         web.MapGet("/healthz", () => "ok");
         web.MapTaskApi();
+        RegisterPagesOnce();
         // The default filter admits local requests only: the dashboard is bound to loopback.
         web.MapHangfireDashboard("/hangfire", new DashboardOptions { DashboardTitle = "Agent worker", DisplayStorageConnectionString = false });
         return web;
+    }
+
+    private static int s_pagesRegistered;
+
+    /// <summary>Hangfire's routes and menu are process-wide: register the agent pages once per process.</summary>
+    private static void RegisterPagesOnce()
+    {
+        if (Interlocked.Exchange(ref s_pagesRegistered, 1) == 0)
+        {
+            AgentDashboardPages.Register();
+        }
     }
 }

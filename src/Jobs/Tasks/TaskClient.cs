@@ -13,7 +13,8 @@ public sealed class TaskClient([FromKeyedServices(TaskStore.AppDataSourceKey)] N
             tool_config => @ToolConfig::jsonb)
         """;
 
-    private const string TaskSql = """
+    /// <summary>The task, then its steps: shared with the dashboard's task page.</summary>
+    internal const string TaskSql = """
         select id, status, prompt, model, priority, max_steps as MaxSteps, attempt, idempotency_key as IdempotencyKey,
                hangfire_job_id as HangfireJobId, created_at as CreatedAt, started_at as StartedAt, finished_at as FinishedAt,
                result_text as ResultText, error_code as ErrorCode, error_message as ErrorMessage,
@@ -61,7 +62,7 @@ public sealed class TaskClient([FromKeyedServices(TaskStore.AppDataSourceKey)] N
         {
             return null;
         }
-        var steps = (await results.ReadAsync<StepSummary>()).ToList();
+        var steps = (await results.ReadAsync<StepSummary>()).AsList();
         return task with { Steps = steps };
     }
 }

@@ -128,4 +128,27 @@ public sealed class EndToEndTests(AgentEnvironment stack) : IClassFixture<AgentE
         Assert.Contains("read-only transaction", steps.Single(s => s.Kind == "tool").Items, StringComparison.Ordinal);
         Assert.Equal(5000L, await stack.Database.ScalarAsync<long>("select count(*) from shop.orders"));
     }
+
+    [Fact]
+    public async Task Dashboard_AgentTaskPages_ShowTheTaskAndEveryStep()
+    {
+        var id = await stack.Database.ScalarAsync<long>("select agent.enqueue(prompt => 'How many products are there?')");
+        Assert.Equal("succeeded", await stack.WaitForTaskAsync(id));
+        using var http = new HttpClient { BaseAddress = stack.DashboardUrl };
+        var ct = TestContext.Current.CancellationToken;
+
+        var list = await http.GetStringAsync("/hangfire/agent/tasks", ct);
+        var page = await http.GetStringAsync($"/hangfire/agent/tasks/{id}", ct);
+
+        Assert.Contains($"/hangfire/agent/tasks/{id}\"", list, StringComparison.Ordinal);
+        Assert.Contains("Agent tasks", list, StringComparison.Ordinal);
+        Assert.Contains($"Agent task #{id}", page, StringComparison.Ordinal);
+        Assert.Contains("There are 100 rows in shop.products.", page, StringComparison.Ordinal);
+        var stepRows = page.Split("<tr><td>").Length - 1;
+        Assert.Equal(7, stepRows);
+        foreach (var tool in new[] { "list_tables", "describe_table", "query" })
+        {
+            Assert.Contains($"<td>{tool}</td>", page, StringComparison.Ordinal);
+        }
+    }
 }
