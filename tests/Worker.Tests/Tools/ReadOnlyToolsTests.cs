@@ -1,0 +1,185 @@
+using System.Text.Json.Nodes;
+using AgentWorker.Jobs.Tools;
+using AgentWorker.Tests.Infrastructure;
+
+namespace AgentWorker.Tests.Tools;
+
+/// <summary>The three tools through the registry, as the model calls them, on the read-only login.</summary>
+public sealed class ReadOnlyToolsTests(PostgresServer server) : IAsyncLifetime
+{
+    private TestDatabase _db = null!; // Set in InitializeAsync.
+    private TargetDatabase _target = null!; // Set in InitializeAsync.
+    private ToolRegistry _tools = null!; // Set in InitializeAsync.
+
+    public async ValueTask InitializeAsync()
+    {
+        _db = await server.CreateDatabaseAsync();
+        _target = new TargetDatabase(_db.ReaderConnectionString, new ToolsOptions { Schemas = "shop", MaxRows = 5 });
+        var sql = new ReadOnlySql(_target);
+        _tools = new ToolRegistry([new ListTablesTool(sql, _target), new DescribeTableTool(sql, _target), new QueryTool(sql)]);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _target.DisposeAsync();
+        await _db.DisposeAsync();
+    }
+
+    private Task<ToolResult> QueryAsync(string sql) =>
+        _tools.InvokeAsync("query", new JsonObject { ["sql"] = sql }.ToJsonString(), TestContext.Current.CancellationToken);
+
+    private Task<long> OrdersAsync() => _db.ScalarAsync<long>("select count(*) from shop.orders");
+
+    [Fact]
+    public async Task ListTables_ShowsOnlyTheAllowedSchemas()
+    {
+        var result = await _tools.InvokeAsync("list_tables", "{}", TestContext.Current.CancellationToken);
+
+        Assert.False(result.IsError);
+        var names = JsonNode.Parse(result.Output)!["rows"]!.AsArray().Select(r => $"{r![0]}.{r[1]}").ToList();
+        Assert.Equal(["shop.customers", "shop.order_items", "shop.orders", "shop.products"], names);
+    }
+
+    [Fact]
+    public async Task DescribeTable_KnownTable_ListsColumnsAndKeys()
+    {
+        var result = await _tools.InvokeAsync("describe_table", """{"table": "shop.orders"}""", TestContext.Current.CancellationToken);
+
+        Assert.False(result.IsError);
+        var output = JsonNode.Parse(result.Output)!;
+        Assert.Equal("shop.orders", (string?)output["table"]);
+        Assert.Contains("customer_id", output["columns"]!.AsArray().Select(c => (string?)c![0]));
+        Assert.Contains(output["constraints"]!.AsArray(), c => ((string?)c)!.StartsWith("FOREIGN KEY (customer_id)", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("orders; drop table shop.orders")]
+    [InlineData("agent.tasks")]
+    [InlineData("pg_catalog.pg_authid")]
+    [InlineData("\"orders\" or 1=1")]
+    public async Task DescribeTable_NameOutsideTheAllowedTables_IsNotFound(string table)
+    {
+        var result = await _tools.InvokeAsync("describe_table", new JsonObject { ["table"] = table }.ToJsonString(),
+            TestContext.Current.CancellationToken);
+
+        Assert.True(result.IsError);
+        Assert.Contains("is visible", result.Output, StringComparison.Ordinal);
+        Assert.Equal(5000L, await OrdersAsync());
+    }
+
+    [Fact]
+    public async Task Query_Select_ReturnsCompactRows()
+    {
+        var result = await QueryAsync("select id, status from shop.orders where id <= 2 order by id");
+
+        Assert.False(result.IsError);
+        var output = JsonNode.Parse(result.Output)!;
+        Assert.Equal(["id", "status"], output["columns"]!.AsArray().Select(c => (string?)c));
+        Assert.Equal(2, output["rows"]!.AsArray().Count);
+        Assert.Equal(1, (int)output["rows"]![0]![0]!);
+        Assert.False(result.Truncated);
+    }
+
+    [Fact]
+    public async Task Query_MoreRowsThanTheCap_IsTruncatedAndSaysSo()
+    {
+        var result = await QueryAsync("select id from shop.orders order by id");
+
+        Assert.False(result.IsError);
+        Assert.True(result.Truncated);
+        Assert.Equal(5, result.RowCount);
+        Assert.Contains("Only the first 5 rows", result.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("delete from shop.orders")]
+    [InlineData("select 1; delete from shop.orders")]
+    [InlineData("select 1; commit; delete from shop.orders")]
+    [InlineData("set transaction read write")]
+    [InlineData("with gone as (delete from shop.orders returning *) select count(*) from gone")]
+    [InlineData("create table shop.evil (id int)")]
+    [InlineData("select * into shop.copy from shop.orders")]
+    [InlineData("truncate shop.orders")]
+    public async Task Query_AnyWrite_IsRefusedAndTheDataIsUnchanged(string sql)
+    {
+        var result = await QueryAsync(sql);
+
+        Assert.True(result.IsError, result.Output);
+        Assert.StartsWith("SQL error", result.Output, StringComparison.Ordinal);
+        Assert.Equal(5000L, await OrdersAsync());
+        Assert.False(await _db.ScalarAsync<bool>("select to_regclass('shop.evil') is not null or to_regclass('shop.copy') is not null"));
+    }
+
+    [Fact]
+    public async Task Query_SyntaxError_ComesBackAsAShortMessageWithThePosition()
+    {
+        var result = await QueryAsync("select frm shop.orders");
+
+        Assert.True(result.IsError);
+        Assert.Matches(@"^SQL error 42\w+: .+ \(at character \d+\)$", result.Output);
+    }
+
+    [Fact]
+    public async Task Query_SemicolonInsideAString_StillWorks()
+    {
+        var result = await QueryAsync("select ';' as semi");
+
+        Assert.False(result.IsError);
+        Assert.Equal(";", (string?)JsonNode.Parse(result.Output)!["rows"]![0]![0]);
+    }
+
+    [Theory]
+    [InlineData("drop_everything", "{}", "Unknown tool \"drop_everything\"")]
+    [InlineData("query", "{\"sql\": 1}", "property \"sql\" must be a string")]
+    [InlineData("query", "{}", "missing required property \"sql\"")]
+    [InlineData("query", "{\"sql\": \"select 1\", \"role\": \"postgres\"}", "unknown property \"role\"")]
+    [InlineData("query", "not json", "not valid JSON")]
+    public async Task Invoke_UnknownToolOrBadArguments_ReturnsAToolError(string tool, string arguments, string expected)
+    {
+        var result = await _tools.InvokeAsync(tool, arguments, TestContext.Current.CancellationToken);
+
+        Assert.True(result.IsError);
+        Assert.Contains(expected, result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReaderLoginCheck_ReaderLogin_HasNoProblems()
+    {
+        Assert.Empty(await ReaderLoginCheck.FindProblemsAsync(_target, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task ReaderLoginCheck_AdminLogin_IsRefusedNamingWhy()
+    {
+        await using var admin = new TargetDatabase(_db.ConnectionString, new ToolsOptions { Schemas = "shop" });
+
+        var problems = await ReaderLoginCheck.FindProblemsAsync(admin, TestContext.Current.CancellationToken);
+
+        Assert.Contains("is a superuser", problems);
+    }
+
+    [Fact]
+    public async Task ReaderLoginCheck_LoginThatCanWrite_IsRefusedNamingTheTable()
+    {
+        var role = "writer_" + Guid.NewGuid().ToString("N")[..8];
+        await PostgresServer.ExecuteAsync(_db.ConnectionString, $"""
+            create role {role} login password 'w';
+            alter role {role} set default_transaction_read_only = on;
+            grant usage on schema shop to {role};
+            grant select, update on shop.orders to {role};
+            """);
+        try
+        {
+            var connection = new Npgsql.NpgsqlConnectionStringBuilder(_db.ConnectionString) { Username = role, Password = "w" }.ConnectionString;
+            await using var writer = new TargetDatabase(connection, new ToolsOptions { Schemas = "shop" });
+
+            var problems = await ReaderLoginCheck.FindProblemsAsync(writer, TestContext.Current.CancellationToken);
+
+            Assert.Equal(["can write to or owns shop.orders"], problems);
+        }
+        finally
+        {
+            await PostgresServer.ExecuteAsync(_db.ConnectionString, $"drop owned by {role}; drop role {role};");
+        }
+    }
+}
