@@ -151,4 +151,32 @@ public sealed class EndToEndTests(AgentEnvironment stack) : IClassFixture<AgentE
             Assert.Contains($"<td>{tool}</td>", page, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task SqlEnqueue_DelayedRunAt_StartsOnlyWhenDue()
+    {
+        var id = await stack.Database.ScalarAsync<long>(
+            "select agent.enqueue(prompt => 'How many customers?', run_at => now() + interval '1500 milliseconds')");
+
+        Assert.Equal("succeeded", await stack.WaitForTaskAsync(id));
+
+        Assert.True(await stack.Database.ScalarAsync<bool>(
+            "select started_at >= run_at and dispatched_at >= run_at from agent.tasks where id = @id", new { id }));
+    }
+
+    [Fact]
+    public async Task SqlEnqueueMany_TwentyTasksAtOnce_AllSucceedEachWithItsOwnCompleteSteps()
+    {
+        var ids = (await stack.Database.ScalarAsync<long[]>(
+            "select array_agg(agent.enqueue(prompt => 'How many orders? #' || i)) from generate_series(1, 20) i")).ToList();
+
+        foreach (var id in ids)
+        {
+            Assert.Equal("succeeded", await stack.WaitForTaskAsync(id));
+        }
+
+        Assert.Equal(20 * 7L, await stack.Database.ScalarAsync<long>("select count(*) from agent.steps where task_id = any(@ids)", new { ids }));
+        Assert.Equal(20L, await stack.Database.ScalarAsync<long>(
+            "select count(distinct hangfire_job_id) from agent.tasks where id = any(@ids) and attempt = 1", new { ids }));
+    }
 }
