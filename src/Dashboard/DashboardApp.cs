@@ -1,9 +1,8 @@
+using AgentWorker.Dashboard.Pages;
+using AgentWorker.Hosting;
 using AgentWorker.Jobs.Hosting;
 using AgentWorker.Jobs.Migrations;
-using AgentWorker.Dashboard.Pages;
 using Hangfire;
-using Serilog;
-using Serilog.Events;
 
 namespace AgentWorker.Dashboard;
 
@@ -20,13 +19,7 @@ public static class DashboardApp
         {
             builder.WebHost.UseUrls("http://127.0.0.1:5080");
         }
-        builder.Services.AddSerilog((services, logger) => logger
-            .MinimumLevel.Information()
-            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
-            .MinimumLevel.Override("Npgsql", LogEventLevel.Warning)
-            .MinimumLevel.Override("Hangfire", LogEventLevel.Warning)
-            .ReadFrom.Configuration(builder.Configuration)
-            .WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss.fff} {Level:u3} [{SourceContext}] {Message:lj}{NewLine}{Exception}"));
+        builder.Services.AddHostLogging(builder.Configuration);
         builder.Services.AddProblemDetails();
         builder.Services.AddHostedService<MigrateOnStart>();
         builder.Services.AddAgentTasks(builder.Configuration);

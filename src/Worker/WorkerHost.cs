@@ -1,9 +1,8 @@
+using AgentWorker.Hosting;
 using AgentWorker.Jobs.Hosting;
 using AgentWorker.Jobs.Migrations;
 using AgentWorker.Jobs.Tasks;
 using Hangfire;
-using Serilog;
-using Serilog.Events;
 
 namespace AgentWorker.Worker;
 
@@ -14,14 +13,7 @@ public static class WorkerHost
     {
         var builder = Host.CreateApplicationBuilder(args);
         var configuration = builder.Configuration;
-        builder.Services.AddSerilog((services, logger) => logger
-            .MinimumLevel.Information()
-            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
-            .MinimumLevel.Override("Npgsql", LogEventLevel.Warning)
-            .MinimumLevel.Override("Hangfire", LogEventLevel.Warning)
-            .ReadFrom.Configuration(configuration)
-            .Enrich.FromLogContext()
-            .WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss.fff} {Level:u3} [{SourceContext}] {Message:lj}{NewLine}{Exception}"));
+        builder.Services.AddHostLogging(configuration);
 
         // Registered first: hosted services start in order, so nothing runs before the schema is there.
         builder.Services.AddHostedService<MigrateOnStart>();

@@ -117,15 +117,9 @@ public sealed partial class AgentLoop(
             lease.MarkUsed();
             _transcript.AddResponse(modelTurn.Output);
             Usage += modelTurn.Usage;
-            await SaveStepAsync(new StepRecord
+            var items = new JsonArray(modelTurn.Output.Select(o => (JsonNode)o.DeepClone()).ToArray()).ToJsonString();
+            await SaveStepAsync(NewStep("model", startedAt, started, items) with
             {
-                TaskId = task.Id,
-                Attempt = task.Attempt,
-                Seq = ++_seq,
-                Kind = "model",
-                StartedAt = startedAt,
-                FinishedAt = loop._time.GetUtcNow(),
-                DurationMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds,
                 TtftMs = modelTurn.TimeToFirstOutputMs,
                 Transport = "ws",
                 SocketId = lease.Socket.Id,
@@ -136,7 +130,6 @@ public sealed partial class AgentLoop(
                 CachedTokens = modelTurn.Usage.CachedTokens,
                 OutputTokens = modelTurn.Usage.OutputTokens,
                 ReasoningTokens = modelTurn.Usage.ReasoningTokens,
-                Items = new JsonArray(modelTurn.Output.Select(o => (JsonNode)o.DeepClone()).ToArray()).ToJsonString(),
             }, cancellationToken);
             return modelTurn;
         }
@@ -176,25 +169,30 @@ public sealed partial class AgentLoop(
             {
                 _lastToolError = result.Output;
             }
-            await SaveStepAsync(new StepRecord
+            await SaveStepAsync(NewStep("tool", startedAt, started, new JsonArray(output.DeepClone()).ToJsonString()) with
             {
-                TaskId = task.Id,
-                Attempt = task.Attempt,
-                Seq = ++_seq,
-                Kind = "tool",
-                StartedAt = startedAt,
-                FinishedAt = loop._time.GetUtcNow(),
-                DurationMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds,
                 ToolName = name,
                 CallId = callId,
                 Arguments = arguments,
                 RowCount = result.RowCount,
                 Truncated = result.Truncated,
                 Error = result.IsError ? result.Output : null,
-                Items = new JsonArray(output.DeepClone()).ToJsonString(),
             }, cancellationToken);
             return result.IsError;
         }
+
+        /// <summary>The fields every step has; the next sequence number is taken here.</summary>
+        private StepRecord NewStep(string kind, DateTimeOffset startedAt, long started, string items) => new()
+        {
+            TaskId = task.Id,
+            Attempt = task.Attempt,
+            Seq = ++_seq,
+            Kind = kind,
+            StartedAt = startedAt,
+            FinishedAt = loop._time.GetUtcNow(),
+            DurationMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            Items = items,
+        };
 
         private async Task SaveStepAsync(StepRecord step, CancellationToken cancellationToken)
         {
