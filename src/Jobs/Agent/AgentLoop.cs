@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using AgentWorker.Jobs.Llm;
 using AgentWorker.Jobs.Tasks;
 using AgentWorker.Jobs.Tools;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace AgentWorker.Jobs.Agent;
@@ -13,16 +12,15 @@ namespace AgentWorker.Jobs.Agent;
 /// <c>previous_response_id</c> and <c>store:false</c>. Bounded by max steps, the deadline and consecutive tool errors;
 /// each step is stored as it completes.
 /// </summary>
-public sealed partial class AgentLoop(
-    SocketPool pool,
+public sealed class AgentLoop(
+    ModelClient model,
     ToolRegistry tools,
     TaskStore store,
     IOptions<LlmOptions> llmOptions,
     IOptions<AgentOptions> agentOptions,
-    TimeProvider time,
-    ILogger<AgentLoop> logger)
+    TimeProvider time)
 {
-    private readonly SocketPool _pool = pool;
+    private readonly ModelClient _model = model;
     private readonly ToolRegistry _tools = tools;
     private readonly TaskStore _store = store;
     private readonly LlmOptions _llm = llmOptions.Value;
@@ -63,7 +61,7 @@ public sealed partial class AgentLoop(
         {
             _transcript.Add(Transcript.UserMessage(task.Prompt));
             var consecutiveToolErrors = 0;
-            await using var lease = await loop._pool.LeaseAsync(cancellationToken);
+            await using var session = loop._model.OpenSession(task.Id);
             for (var turn = 1; ; turn++)
             {
                 if (turn > task.MaxSteps)
@@ -71,7 +69,7 @@ public sealed partial class AgentLoop(
                     return TaskOutcome.Failed("max_steps",
                         $"The model was still calling tools after {task.MaxSteps} turns (max_steps).", Usage, Steps);
                 }
-                var modelTurn = await ModelTurnAsync(lease, cancellationToken);
+                var modelTurn = await ModelTurnAsync(session, cancellationToken);
                 var calls = modelTurn.Output.Where(i => (string?)i["type"] == "function_call").ToList();
                 if (calls.Count == 0)
                 {
@@ -92,67 +90,47 @@ public sealed partial class AgentLoop(
 
         private string? _lastToolError;
 
-        /// <summary>One turn; on a lost socket or a lost chain, once more on a fresh socket with the full transcript.</summary>
-        private async Task<ModelTurn> ModelTurnAsync(SocketLease lease, CancellationToken cancellationToken)
+        /// <summary>One model turn through the session (which handles recovery), stored as a step.</summary>
+        private async Task<ModelTurn> ModelTurnAsync(ModelSession session, CancellationToken cancellationToken)
         {
             var startedAt = loop._time.GetUtcNow();
             var started = Stopwatch.GetTimestamp();
-            var chained = lease.Socket.LastResponseId is not null && _transcript.SentCount > 0;
-            var reused = lease.Reused;
-            ModelTurn modelTurn;
-            try
-            {
-                modelTurn = await lease.Socket.RunTurnAsync(CreateEvent(lease.Socket, chained), cancellationToken);
-            }
-            catch (ModelException ex) when (ex.IsRecoverableOnFreshSocket)
-            {
-                loop.LogRecovering(task.Id, lease.Socket.Id, ex.Kind, ex.Message);
-                await lease.RenewAsync(cancellationToken);
-                chained = false;
-                reused = false;
-                startedAt = loop._time.GetUtcNow();
-                started = Stopwatch.GetTimestamp();
-                modelTurn = await lease.Socket.RunTurnAsync(CreateEvent(lease.Socket, chained: false), cancellationToken);
-            }
-            lease.MarkUsed();
+            var record = await session.RunTurnAsync(CreateEvent, cancellationToken);
+            var modelTurn = record.Turn;
             _transcript.AddResponse(modelTurn.Output);
             Usage += modelTurn.Usage;
             var items = new JsonArray(modelTurn.Output.Select(o => (JsonNode)o.DeepClone()).ToArray()).ToJsonString();
             await SaveStepAsync(NewStep("model", startedAt, started, items) with
             {
                 TtftMs = modelTurn.TimeToFirstOutputMs,
-                Transport = "ws",
-                SocketId = lease.Socket.Id,
-                SocketReused = reused,
-                Chained = chained,
+                Transport = record.Transport,
+                SocketId = record.SocketId,
+                SocketReused = record.SocketReused,
+                Chained = record.Chained,
                 ResponseId = modelTurn.ResponseId,
                 InputTokens = modelTurn.Usage.InputTokens,
                 CachedTokens = modelTurn.Usage.CachedTokens,
                 OutputTokens = modelTurn.Usage.OutputTokens,
                 ReasoningTokens = modelTurn.Usage.ReasoningTokens,
+                Attempts = record.Attempts,
+                Recovery = record.Recovery,
+                RequestBytes = modelTurn.RequestBytes,
             }, cancellationToken);
             return modelTurn;
         }
 
-        private JsonObject CreateEvent(ResponsesSocket socket, bool chained)
+        /// <summary>The turn's request: the full transcript, or only the new items when the session chains it.</summary>
+        private JsonObject CreateEvent(bool chained) => new()
         {
-            var create = new JsonObject
-            {
-                ["type"] = "response.create",
-                ["model"] = task.Model ?? loop._llm.Model,
-                ["store"] = false,
-                ["instructions"] = task.Instructions ?? loop._agent.DefaultInstructions,
-                ["tools"] = loop._tools.Definitions.DeepClone(),
-                ["tool_choice"] = "auto",
-                ["parallel_tool_calls"] = true,
-                ["input"] = _transcript.Input(chained),
-            };
-            if (chained)
-            {
-                create["previous_response_id"] = socket.LastResponseId;
-            }
-            return create;
-        }
+            ["type"] = "response.create",
+            ["model"] = task.Model ?? loop._llm.Model,
+            ["store"] = false,
+            ["instructions"] = task.Instructions ?? loop._agent.DefaultInstructions,
+            ["tools"] = loop._tools.Definitions.DeepClone(),
+            ["tool_choice"] = "auto",
+            ["parallel_tool_calls"] = true,
+            ["input"] = _transcript.Input(chained),
+        };
 
         /// <summary>Runs one function call; returns whether it failed. Failures go back to the model as the call's output.</summary>
         private async Task<bool> ToolCallAsync(JsonObject call, CancellationToken cancellationToken)
@@ -210,7 +188,4 @@ public sealed partial class AgentLoop(
             text is null || text.Length <= max ? text : text[..max] + "...";
     }
 
-    [LoggerMessage(EventId = 2000, Level = LogLevel.Warning,
-        Message = "Task {TaskId}: socket {SocketId} failed ({Kind}): {Reason}; resending the full transcript on a fresh socket")]
-    private partial void LogRecovering(long taskId, string socketId, ModelFailureKind kind, string reason);
 }

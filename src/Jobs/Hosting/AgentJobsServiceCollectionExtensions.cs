@@ -39,7 +39,14 @@ public static class AgentJobsServiceCollectionExtensions
         services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<DispatcherOptions>().BindConfiguration(DispatcherOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
+        services.AddSingleton<ISocketConnector, WebSocketConnector>();
         services.AddSingleton<SocketPool>();
+        services.AddHostedService<SocketPoolMaintenance>();
+        // One long-lived client; pooled connections are renewed so DNS changes are seen.
+        services.AddSingleton(sp => new HttpResponsesClient(
+            new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan },
+            sp.GetRequiredService<IOptions<LlmOptions>>()));
+        services.AddSingleton<ModelClient>();
         services.AddSingleton(sp =>
         {
             var tools = sp.GetRequiredService<IOptions<ToolsOptions>>().Value;

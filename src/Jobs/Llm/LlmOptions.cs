@@ -18,6 +18,22 @@ public sealed class LlmOptions
     [Required(ErrorMessage = "Llm:Model (environment Llm__Model) must name the model for tasks that name none.")]
     public string? Model { get; set; }
 
+    /// <summary>Extra headers on every request and WebSocket upgrade (e.g. <c>OpenAI-Organization</c>, <c>OpenAI-Beta</c>).</summary>
+    public Dictionary<string, string> Headers { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary><c>websocket</c> (default: pooled sockets, chained turns) or <c>http</c> (one SSE POST per turn, full context).</summary>
+    public ModelTransport Transport { get; set; } = ModelTransport.WebSocket;
+
+    /// <summary>Sockets kept open and idle, ready for the next run. Default 0.</summary>
+    [Range(0, 10_000)]
+    public int MinWarm { get; set; }
+
+    /// <summary>An idle socket above <see cref="MinWarm"/> is closed after this long. Default 5 min.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often the pool tops up, prunes and recycles. Default 1 s.</summary>
+    public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Most sockets this process holds open at once. Default 64.</summary>
     [Range(1, 10_000)]
     public int MaxSockets { get; set; } = 64;
@@ -36,6 +52,19 @@ public sealed class LlmOptions
 
     /// <summary>A socket is retired before this age (the server closes at 60 min). Default 55 min.</summary>
     public TimeSpan MaxLifetime { get; set; } = TimeSpan.FromMinutes(55);
+
+    /// <summary>Retries of a rate-limited (429) or transient (5xx) turn before the task fails. Default 4.</summary>
+    [Range(0, 20)]
+    public int MaxRetries { get; set; } = 4;
+
+    /// <summary>First backoff of those retries, doubled each time with jitter (a server hint wins). Default 0.5 s.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Longest wait between retries. Default 30 s.</summary>
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>After WebSocket connects keep failing, turns go over HTTP for this long before WebSocket is tried again. Default 30 s.</summary>
+    public TimeSpan WebSocketRetryAfter { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Largest single server message accepted, in bytes. Default 16 MiB.</summary>
     [Range(1024, 1024 * 1024 * 1024)]

@@ -11,7 +11,7 @@ namespace AgentWorker.Jobs.Llm;
 /// and is the only reader until the turn's terminal event. Any failure that leaves the stream in an unknown
 /// state marks the socket broken; the pool then discards it.
 /// </summary>
-public sealed class ResponsesSocket : IAsyncDisposable
+public sealed class ResponsesSocket : IModelSocket
 {
     private static long s_nextId;
     private readonly ClientWebSocket _socket;
@@ -53,6 +53,10 @@ public sealed class ResponsesSocket : IAsyncDisposable
         {
             socket.Options.SetRequestHeader("Authorization", "Bearer " + key);
         }
+        foreach (var (name, value) in options.Headers)
+        {
+            socket.Options.SetRequestHeader(name, value);
+        }
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.ConnectTimeout);
         try
@@ -63,14 +67,23 @@ public sealed class ResponsesSocket : IAsyncDisposable
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             var status = (int)socket.HttpStatusCode;
+            TimeSpan? retryAfter = null;
+            if (socket.HttpResponseHeaders is { } headers && headers.TryGetValue("Retry-After", out var values)
+                && double.TryParse(values.FirstOrDefault(), System.Globalization.NumberStyles.Float,
+                    System.Globalization.CultureInfo.InvariantCulture, out var seconds))
+            {
+                retryAfter = TimeSpan.FromSeconds(seconds);
+            }
             socket.Dispose();
+            // Refused upgrades other than auth and rate limits (404, 5xx, a proxy's 400 ...) count as "cannot connect":
+            // they open the WebSocket breaker and fall back to HTTP.
             var kind = status is 401 or 403 ? ModelFailureKind.HandshakeRefused
                 : status == 429 ? ModelFailureKind.RateLimited
                 : ModelFailureKind.ConnectionLost;
             var what = status > 0 ? $"HTTP {status}" : ex.Message;
             throw new ModelException(kind,
                 $"WebSocket handshake to {options.ResponsesWebSocketUri()} failed: {what}. Check Llm:BaseUrl and Llm:ApiKey.",
-                status: status > 0 ? status : null, inner: ex);
+                status: status > 0 ? status : null, inner: ex, retryAfter: retryAfter);
         }
         return new ResponsesSocket(socket, options, time);
     }
@@ -180,8 +193,6 @@ public sealed class ResponsesSocket : IAsyncDisposable
         return JsonNode.Parse(_receiveBuffer.WrittenSpan) as JsonObject
             ?? throw new ModelException(ModelFailureKind.Protocol, $"Socket {Id} received a frame that is not a JSON object.");
     }
-
-    internal bool IsExpired(DateTimeOffset now) => now - CreatedAt >= _options.MaxLifetime;
 
     public async ValueTask DisposeAsync()
     {

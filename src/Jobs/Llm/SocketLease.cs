@@ -9,14 +9,14 @@ public sealed class SocketLease : IAsyncDisposable
     private readonly SocketPool _pool;
     private bool _returned;
 
-    internal SocketLease(SocketPool pool, ResponsesSocket socket, bool reused)
+    internal SocketLease(SocketPool pool, IModelSocket socket, bool reused)
     {
         _pool = pool;
         Socket = socket;
         Reused = reused;
     }
 
-    public ResponsesSocket Socket { get; private set; }
+    public IModelSocket Socket { get; private set; }
 
     /// <summary>Whether the current socket had served an earlier run or turn (no handshake paid for it).</summary>
     public bool Reused { get; private set; }

@@ -5,128 +5,381 @@ using Microsoft.Extensions.Options;
 namespace AgentWorker.Jobs.Llm;
 
 /// <summary>
-/// Per-process pool of warm Responses WebSockets. A lease is held for a whole task run and never shared;
-/// at most <see cref="LlmOptions.MaxSockets"/> sockets are open or opening at once.
+/// Per-process pool of warm model sockets, modelled on Npgsql's connection pool. At most
+/// <see cref="LlmOptions.MaxSockets"/> are open or opening; a lease holds one socket for a whole run and is never
+/// shared; waiters are served first come, first served, and are woken when a socket comes back or a slot frees
+/// (also when an open fails). A generation counter retires every socket at once; sockets are recycled before
+/// <see cref="LlmOptions.MaxLifetime"/>, but only when idle.
 /// </summary>
 public sealed partial class SocketPool : IAsyncDisposable
 {
     private readonly LlmOptions _options;
+    private readonly ISocketConnector _connector;
     private readonly TimeProvider _time;
     private readonly ILogger<SocketPool> _logger;
-    private readonly SemaphoreSlim _slots;
-    private readonly ConcurrentStack<ResponsesSocket> _idle = new();
+    private readonly Lock _lock = new();
+    private readonly LinkedList<IdleSocket> _idle = []; // most recently returned first
+    private readonly LinkedList<TaskCompletionSource<IModelSocket?>> _waiters = [];
+    private readonly Dictionary<IModelSocket, int> _generations = [];
+    private readonly ConcurrentDictionary<ModelFailureKind, long> _failures = new();
+    private int _open;   // open or opening: never above MaxSockets
+    private int _leased;
+    private int _generation;
+    private bool _disposed;
     private long _handshakes;
     private long _reuses;
-    private long _discarded;
-    private int _leased;
-    private bool _disposed;
+    private long _recycles;
+    private long _pruned;
 
-    public SocketPool(IOptions<LlmOptions> options, TimeProvider time, ILogger<SocketPool> logger)
+    public SocketPool(IOptions<LlmOptions> options, ISocketConnector connector, TimeProvider time, ILogger<SocketPool> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
+        _connector = connector;
         _time = time;
         _logger = logger;
-        _slots = new SemaphoreSlim(_options.MaxSockets, _options.MaxSockets);
     }
 
-    public SocketPoolStatistics Statistics => new(
-        Idle: _idle.Count,
-        Leased: Volatile.Read(ref _leased),
-        Handshakes: Interlocked.Read(ref _handshakes),
-        Reuses: Interlocked.Read(ref _reuses),
-        Discarded: Interlocked.Read(ref _discarded));
+    private sealed record IdleSocket(IModelSocket Socket, DateTimeOffset Since);
 
-    /// <summary>Leases a socket for one run; waits up to <see cref="LlmOptions.LeaseTimeout"/> for a free slot.</summary>
+    public SocketPoolStatistics Statistics
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return new SocketPoolStatistics(
+                    Total: _open, Idle: _idle.Count, Leased: _leased, Waiters: _waiters.Count,
+                    Handshakes: _handshakes, Reuses: _reuses, Recycles: _recycles, Pruned: _pruned,
+                    Failures: _failures.ToDictionary(p => p.Key, p => p.Value));
+            }
+        }
+    }
+
+    /// <summary>Leases a socket for one run; waits up to <see cref="LlmOptions.LeaseTimeout"/>.</summary>
+    /// <exception cref="TimeoutException">No socket came free in time.</exception>
+    /// <exception cref="ModelException">Opening a socket failed (the slot is freed and a waiter woken).</exception>
     public async Task<SocketLease> LeaseAsync(CancellationToken cancellationToken)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!await _slots.WaitAsync(_options.LeaseTimeout, cancellationToken))
+        using var timeout = new CancellationTokenSource(_options.LeaseTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        while (true)
         {
-            throw new TimeoutException(
-                $"No model socket became free within {_options.LeaseTimeout.TotalSeconds:F0} s: all {_options.MaxSockets} are leased "
-                + "(raise Llm:MaxSockets or Llm:LeaseTimeout, or lower the worker concurrency).");
+            TaskCompletionSource<IModelSocket?>? waiter = null;
+            lock (_lock)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                // Queued waiters go first: a newcomer never overtakes them.
+                if (_waiters.Count == 0)
+                {
+                    if (TakeIdle() is { } idle)
+                    {
+                        _leased++;
+                        _reuses++;
+                        return new SocketLease(this, idle, reused: true);
+                    }
+                    if (_open < _options.MaxSockets)
+                    {
+                        _open++;
+                        _leased++;
+                    }
+                    else
+                    {
+                        waiter = Enqueue();
+                    }
+                }
+                else
+                {
+                    waiter = Enqueue();
+                }
+            }
+
+            if (waiter is null)
+            {
+                return new SocketLease(this, await OpenForLeaseAsync(cancellationToken), reused: false);
+            }
+
+            IModelSocket? handed;
+            try
+            {
+                handed = await waiter.Task.WaitAsync(linked.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                if (!RemoveWaiter(waiter))
+                {
+                    // Served while timing out: give the socket (or the slot) back, so it is not lost.
+                    var late = await waiter.Task;
+                    if (late is not null)
+                    {
+                        await ReturnAsync(late);
+                    }
+                    else
+                    {
+                        lock (_lock)
+                        {
+                            _leased--;
+                        }
+                        ReleaseSlotAndWakeOne();
+                    }
+                }
+                cancellationToken.ThrowIfCancellationRequested();
+                throw new TimeoutException(
+                    $"No model socket became free within {_options.LeaseTimeout.TotalSeconds:F1} s: all {_options.MaxSockets} are leased "
+                    + "(raise Llm:MaxSockets or Llm:LeaseTimeout, or lower Worker:Concurrency).");
+            }
+            if (handed is not null)
+            {
+                // The returning run already counted it as leased for us.
+                lock (_lock)
+                {
+                    _reuses++;
+                }
+                return new SocketLease(this, handed, reused: true);
+            }
+            // Woken with a free slot (a socket was discarded or an open failed): the slot is reserved for us.
+            return new SocketLease(this, await OpenForLeaseAsync(cancellationToken), reused: false);
         }
+    }
+
+    /// <summary>Retires every socket: idle ones now, leased ones when they come back (after a 401 or a key change).</summary>
+    public void Clear()
+    {
+        List<IModelSocket> idle;
+        lock (_lock)
+        {
+            _generation++;
+            idle = _idle.Select(i => i.Socket).ToList();
+            _idle.Clear();
+            _open -= idle.Count;
+        }
+        Discard(idle);
+        for (var i = 0; i < idle.Count; i++)
+        {
+            ReleaseFreedSlotToWaiter();
+        }
+    }
+
+    /// <summary>Connects a socket for a slot already counted in <c>_open</c> and <c>_leased</c>; frees both on failure.</summary>
+    private async Task<IModelSocket> OpenForLeaseAsync(CancellationToken cancellationToken)
+    {
         try
         {
-            var (socket, reused) = await TakeOrConnectAsync(cancellationToken);
-            Interlocked.Increment(ref _leased);
-            return new SocketLease(this, socket, reused);
+            return await ConnectAsync(cancellationToken);
         }
         catch
         {
-            // A failed open frees its slot at once, so a waiter can try.
-            _slots.Release();
+            lock (_lock)
+            {
+                _leased--;
+            }
+            ReleaseSlotAndWakeOne();
             throw;
         }
     }
 
-    /// <summary>Replaces a lease's socket with a freshly connected one (recovery inside a run); the slot is kept.</summary>
-    internal async Task<ResponsesSocket> ReplaceAsync(ResponsesSocket broken, CancellationToken cancellationToken)
+    /// <summary>Swaps a lease's socket for a freshly connected one (recovery inside a run); the slot stays the lease's.</summary>
+    internal async Task<IModelSocket> ReplaceAsync(IModelSocket broken, CancellationToken cancellationToken)
     {
-        await DiscardAsync(broken);
+        lock (_lock)
+        {
+            _generations.Remove(broken);
+        }
+        await broken.DisposeAsync();
         return await ConnectAsync(cancellationToken);
     }
 
-    internal async ValueTask ReturnAsync(ResponsesSocket socket)
+    /// <summary>Takes a socket back from a lease: to the next waiter, to the idle list, or discarded.</summary>
+    internal async ValueTask ReturnAsync(IModelSocket socket)
     {
-        Interlocked.Decrement(ref _leased);
-        try
+        TaskCompletionSource<IModelSocket?>? waiter = null;
+        var discard = false;
+        lock (_lock)
         {
-            if (!_disposed && socket.IsOpen && !socket.IsExpired(_time.GetUtcNow()))
+            var current = _generations.TryGetValue(socket, out var generation) && generation == _generation;
+            if (_disposed || !current || !socket.IsOpen || IsExpired(socket))
             {
-                _idle.Push(socket);
+                discard = true;
+                _leased--;
+                _generations.Remove(socket);
+            }
+            else if (DequeueWaiter() is { } next)
+            {
+                waiter = next; // stays leased, now for the waiter
             }
             else
             {
-                await DiscardAsync(socket);
+                _leased--;
+                _idle.AddFirst(new IdleSocket(socket, _time.GetUtcNow()));
             }
         }
-        finally
+        if (discard)
         {
-            _slots.Release();
+            await DisposeQuietlyAsync(socket);
+            ReleaseSlotAndWakeOne();
+        }
+        else if (waiter is not null && !waiter.TrySetResult(socket))
+        {
+            // The waiter gave up at that instant: try again with the next one, or keep it idle.
+            await ReturnAsync(socket);
         }
     }
 
-    private async Task<(ResponsesSocket Socket, bool Reused)> TakeOrConnectAsync(CancellationToken cancellationToken)
-    {
-        var now = _time.GetUtcNow();
-        while (_idle.TryPop(out var idle))
-        {
-            if (idle.IsOpen && !idle.IsExpired(now))
-            {
-                Interlocked.Increment(ref _reuses);
-                return (idle, true);
-            }
-            await DiscardAsync(idle);
-        }
-        return (await ConnectAsync(cancellationToken), false);
-    }
-
-    private async Task<ResponsesSocket> ConnectAsync(CancellationToken cancellationToken)
+    private async Task<IModelSocket> ConnectAsync(CancellationToken cancellationToken)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var socket = await ResponsesSocket.ConnectAsync(_options, _time, cancellationToken);
-        Interlocked.Increment(ref _handshakes);
+        IModelSocket socket;
+        try
+        {
+            socket = await _connector.ConnectAsync(cancellationToken);
+        }
+        catch (ModelException ex)
+        {
+            _failures.AddOrUpdate(ex.Kind, 1, (_, n) => n + 1);
+            throw;
+        }
         var elapsedMs = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        lock (_lock)
+        {
+            _handshakes++;
+            _generations[socket] = _generation;
+        }
         LogConnected(socket.Id, elapsedMs);
         return socket;
     }
 
-    private async ValueTask DiscardAsync(ResponsesSocket socket)
+    internal void RecordFailure(ModelFailureKind kind) => _failures.AddOrUpdate(kind, 1, (_, n) => n + 1);
+
+    private IModelSocket? TakeIdle()
     {
-        Interlocked.Increment(ref _discarded);
-        LogDiscarded(socket.Id, socket.TurnCount);
-        await socket.DisposeAsync();
+        // Called under the lock. Sockets that died while idle are dropped here; maintenance closes them.
+        while (_idle.First is { } node)
+        {
+            _idle.RemoveFirst();
+            var socket = node.Value.Socket;
+            if (socket.IsOpen && !IsExpired(socket) && _generations.TryGetValue(socket, out var g) && g == _generation)
+            {
+                return socket;
+            }
+            _open--;
+            _generations.Remove(socket);
+            Discard([socket]);
+        }
+        return null;
     }
 
-    public async ValueTask DisposeAsync()
+    private bool IsExpired(IModelSocket socket) => _time.GetUtcNow() - socket.CreatedAt >= _options.MaxLifetime;
+
+    private TaskCompletionSource<IModelSocket?> Enqueue()
     {
-        _disposed = true;
-        while (_idle.TryPop(out var socket))
+        var waiter = new TaskCompletionSource<IModelSocket?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _waiters.AddLast(waiter);
+        return waiter;
+    }
+
+    private TaskCompletionSource<IModelSocket?>? DequeueWaiter()
+    {
+        // Called under the lock.
+        while (_waiters.First is { } node)
+        {
+            _waiters.RemoveFirst();
+            if (!node.Value.Task.IsCompleted)
+            {
+                return node.Value;
+            }
+        }
+        return null;
+    }
+
+    private bool RemoveWaiter(TaskCompletionSource<IModelSocket?> waiter)
+    {
+        lock (_lock)
+        {
+            return _waiters.Remove(waiter);
+        }
+    }
+
+    /// <summary>A slot was freed (socket discarded, open failed): hand it to the first waiter, or give it back.</summary>
+    private void ReleaseSlotAndWakeOne()
+    {
+        lock (_lock)
+        {
+            _open--;
+        }
+        ReleaseFreedSlotToWaiter();
+    }
+
+    private void ReleaseFreedSlotToWaiter()
+    {
+        while (true)
+        {
+            TaskCompletionSource<IModelSocket?>? waiter;
+            lock (_lock)
+            {
+                if (_disposed || _open >= _options.MaxSockets || (waiter = DequeueWaiter()) is null)
+                {
+                    return;
+                }
+                // Reserve the slot for the waiter: it opens its own socket.
+                _open++;
+                _leased++;
+            }
+            if (waiter.TrySetResult(null))
+            {
+                return;
+            }
+            lock (_lock)
+            {
+                _open--;
+                _leased--;
+            }
+        }
+    }
+
+    private void Discard(IEnumerable<IModelSocket> sockets)
+    {
+        foreach (var socket in sockets)
+        {
+            LogDiscarded(socket.Id, socket.TurnCount);
+            _ = DisposeQuietlyAsync(socket);
+        }
+    }
+
+    private static async Task DisposeQuietlyAsync(IModelSocket socket)
+    {
+        try
         {
             await socket.DisposeAsync();
         }
+        catch (Exception ex) when (ex is IOException or System.Net.WebSockets.WebSocketException or ObjectDisposedException)
+        {
+            // Closing is best effort: the peer may be gone already.
+        }
+    }
+
+    /// <summary>Stops leasing, fails waiters, closes idle sockets; leased ones are closed when they come back.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        List<IModelSocket> idle;
+        List<TaskCompletionSource<IModelSocket?>> waiters;
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+            idle = _idle.Select(i => i.Socket).ToList();
+            _idle.Clear();
+            _open -= idle.Count;
+            waiters = [.. _waiters];
+            _waiters.Clear();
+        }
+        foreach (var waiter in waiters)
+        {
+            waiter.TrySetException(new ObjectDisposedException(nameof(SocketPool), "The socket pool is shutting down."));
+        }
+        await Task.WhenAll(idle.Select(DisposeQuietlyAsync));
     }
 
     [LoggerMessage(EventId = 1000, Level = LogLevel.Debug, Message = "Opened model socket {SocketId} in {ElapsedMs:F1} ms")]

@@ -1,4 +1,13 @@
 namespace AgentWorker.Jobs.Llm;
 
-/// <summary>A snapshot of the pool's counters.</summary>
-public sealed record SocketPoolStatistics(int Idle, int Leased, long Handshakes, long Reuses, long Discarded);
+/// <summary>A snapshot of the pool: sockets by state, and counters since start.</summary>
+public sealed record SocketPoolStatistics(
+    int Total,
+    int Idle,
+    int Leased,
+    int Waiters,
+    long Handshakes,
+    long Reuses,
+    long Recycles,
+    long Pruned,
+    IReadOnlyDictionary<ModelFailureKind, long> Failures);

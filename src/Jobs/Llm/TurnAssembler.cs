@@ -80,7 +80,7 @@ internal sealed class TurnAssembler
             "server_error" => ModelFailureKind.ServerError,
             _ => ModelFailureKind.BadRequest,
         };
-        return new ModelException(kind, $"response.failed: {message}", code);
+        return new ModelException(kind, $"response.failed: {message}", code, retryAfter: RetryHint.FromMessage(message));
     }
 
     /// <summary>Both error shapes: the WS envelope <c>{status, error:{code,message}}</c> and the flat streaming one.</summary>
@@ -99,6 +99,7 @@ internal sealed class TurnAssembler
             _ when status >= 500 || code == "server_error" => ModelFailureKind.ServerError,
             _ => ModelFailureKind.BadRequest,
         };
-        return new ModelException(kind, $"Model error {code ?? "unknown"}: {message}", code, status);
+        return new ModelException(kind, $"Model error {code ?? "unknown"}: {message}", code, status,
+            retryAfter: RetryHint.FromHeaders(evt["headers"] as JsonObject ?? error["headers"] as JsonObject) ?? RetryHint.FromMessage(message));
     }
 }

@@ -20,6 +20,9 @@ public sealed record StepRecord
     public long? CachedTokens { get; init; }
     public long? OutputTokens { get; init; }
     public long? ReasoningTokens { get; init; }
+    public int? Attempts { get; init; }
+    public string? Recovery { get; init; }
+    public int? RequestBytes { get; init; }
     public string? ToolName { get; init; }
     public string? CallId { get; init; }
     public string? Arguments { get; init; }

@@ -22,10 +22,10 @@ public sealed class TaskStore([FromKeyedServices(TaskStore.AppDataSourceKey)] Np
     private const string InsertStepSql = """
         insert into agent.steps (task_id, attempt, seq, kind, started_at, finished_at, duration_ms, ttft_ms, transport,
             socket_id, socket_reused, chained, response_id, input_tokens, cached_tokens, output_tokens, reasoning_tokens,
-            tool_name, call_id, arguments, row_count, truncated, error, items)
+            attempts, recovery, request_bytes, tool_name, call_id, arguments, row_count, truncated, error, items)
         values (@TaskId, @Attempt, @Seq, @Kind, @StartedAt, @FinishedAt, @DurationMs, @TtftMs, @Transport,
             @SocketId, @SocketReused, @Chained, @ResponseId, @InputTokens, @CachedTokens, @OutputTokens, @ReasoningTokens,
-            @ToolName, @CallId, @Arguments, @RowCount, @Truncated, @Error, @Items::jsonb)
+            @Attempts, @Recovery, @RequestBytes, @ToolName, @CallId, @Arguments, @RowCount, @Truncated, @Error, @Items::jsonb)
         """;
 
     private const string FinishSql = """

@@ -1,110 +1,243 @@
-using System.Text.Json.Nodes;
 using AgentWorker.Jobs.Llm;
-using AgentWorker.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AgentWorker.Tests.Llm;
 
-/// <summary>The pool and the socket against the simulator over real sockets.</summary>
-public sealed class SocketPoolTests : IAsyncLifetime
+/// <summary>The pool's bookkeeping with fake sockets and a fake clock: bounds, fairness, lifetimes, shutdown.</summary>
+public sealed class SocketPoolTests
 {
-    private SimulatorHost _sim = null!; // Set in InitializeAsync.
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 25, 8, 0, 0, TimeSpan.Zero));
+    private readonly FakeConnector _connector;
 
-    public async ValueTask InitializeAsync() => _sim = await SimulatorHost.StartAsync();
+    public SocketPoolTests() => _connector = new FakeConnector(_time);
 
-    public async ValueTask DisposeAsync() => await _sim.DisposeAsync();
-
-    private SocketPool Pool(int maxSockets = 2, string key = SimulatorHost.ApiKey) => new(Options.Create(new LlmOptions
+    private SocketPool Pool(int maxSockets = 2, int minWarm = 0) => new(Options.Create(new LlmOptions
     {
-        BaseUrl = _sim.BaseUrl,
-        ApiKey = key,
-        Model = "sim-1",
+        Model = "m",
         MaxSockets = maxSockets,
-        LeaseTimeout = TimeSpan.FromMilliseconds(200),
-    }), TimeProvider.System, NullLogger<SocketPool>.Instance);
+        MinWarm = minWarm,
+        LeaseTimeout = TimeSpan.FromSeconds(5),
+        IdleTimeout = TimeSpan.FromMinutes(5),
+        MaxLifetime = TimeSpan.FromMinutes(55),
+    }), _connector, _time, NullLogger<SocketPool>.Instance);
 
-    private static JsonObject Create(string text, string? previous = null)
-    {
-        var create = new JsonObject
-        {
-            ["type"] = "response.create",
-            ["model"] = "sim-1",
-            ["store"] = false,
-            ["input"] = new JsonArray(new JsonObject { ["type"] = "message", ["role"] = "user", ["content"] = text }),
-        };
-        if (previous is not null)
-        {
-            create["previous_response_id"] = previous;
-        }
-        return create;
-    }
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Lease_ReturnedSocket_IsReusedWithoutANewHandshake()
-    {
-        await using var pool = Pool();
-        var ct = TestContext.Current.CancellationToken;
-
-        string firstId;
-        await using (var lease = await pool.LeaseAsync(ct))
-        {
-            firstId = lease.Socket.Id;
-            Assert.False(lease.Reused);
-            await lease.Socket.RunTurnAsync(Create("hello"), ct);
-        }
-        await using var again = await pool.LeaseAsync(ct);
-
-        Assert.Equal(firstId, again.Socket.Id);
-        Assert.True(again.Reused);
-        Assert.Equal(1, pool.Statistics.Handshakes);
-        Assert.Equal(1, pool.Statistics.Reuses);
-        Assert.Equal(1, _sim.Statistics.Connections);
-    }
-
-    [Fact]
-    public async Task Lease_AllSocketsLeased_TimesOutNamingTheSetting()
+    public async Task Lease_AllSocketsLeased_WaitsAndTimesOutAfterLeaseTimeout()
     {
         await using var pool = Pool(maxSockets: 2);
-        var ct = TestContext.Current.CancellationToken;
-        await using var one = await pool.LeaseAsync(ct);
-        await using var two = await pool.LeaseAsync(ct);
+        await using var a = await pool.LeaseAsync(Ct);
+        await using var b = await pool.LeaseAsync(Ct);
 
-        var error = await Assert.ThrowsAsync<TimeoutException>(() => pool.LeaseAsync(ct));
+        var third = pool.LeaseAsync(Ct);
+        Assert.False(third.IsCompleted);
+        Assert.Equal(1, pool.Statistics.Waiters);
+        _time.Advance(TimeSpan.FromSeconds(5));
 
-        Assert.Contains("Llm:MaxSockets", error.Message, StringComparison.Ordinal);
-        Assert.Equal(2, pool.Statistics.Leased);
+        await Assert.ThrowsAsync<TimeoutException>(() => third);
+        var stats = pool.Statistics;
+        Assert.Equal((2, 2, 0, 0), (stats.Total, stats.Leased, stats.Waiters, stats.Idle));
+        Assert.Equal(2, _connector.Opened.Count);
     }
 
     [Fact]
-    public async Task Lease_BadKey_FailsWithHandshakeRefusedAndFreesTheSlot()
+    public async Task Return_WithWaiters_HandsTheSocketToTheFirstWaiterFirst()
     {
-        await using var pool = Pool(maxSockets: 1, key: "wrong");
-        var ct = TestContext.Current.CancellationToken;
+        await using var pool = Pool(maxSockets: 1);
+        var first = await pool.LeaseAsync(Ct);
+        var socket = first.Socket;
+        var second = pool.LeaseAsync(Ct);
+        var third = pool.LeaseAsync(Ct);
 
-        var first = await Assert.ThrowsAsync<ModelException>(() => pool.LeaseAsync(ct));
-        var second = await Assert.ThrowsAsync<ModelException>(() => pool.LeaseAsync(ct));
+        await first.DisposeAsync();
+        var secondLease = await second;
+        Assert.False(third.IsCompleted);
+        await secondLease.DisposeAsync();
+        await using var thirdLease = await third;
 
-        Assert.Equal(ModelFailureKind.HandshakeRefused, first.Kind);
-        Assert.Equal(401, first.Status);
-        Assert.Equal(ModelFailureKind.HandshakeRefused, second.Kind); // not a TimeoutException: the slot was freed
+        Assert.Same(socket, secondLease.Socket);
+        Assert.Same(socket, thirdLease.Socket);
+        Assert.True(thirdLease.Reused);
+        Assert.Single(_connector.Opened);
+        Assert.Equal(2, pool.Statistics.Reuses);
     }
 
     [Fact]
-    public async Task RunTurn_ChainedOnTheSameSocket_Works_AndOnAnotherSocketIsNotFound()
+    public async Task Lease_NewcomerWhileOthersWait_DoesNotOvertakeThem()
     {
-        await using var pool = Pool();
-        var ct = TestContext.Current.CancellationToken;
-        await using var a = await pool.LeaseAsync(ct);
-        await using var b = await pool.LeaseAsync(ct);
+        await using var pool = Pool(maxSockets: 1);
+        var first = await pool.LeaseAsync(Ct);
+        var waiting = pool.LeaseAsync(Ct);
 
-        var first = await a.Socket.RunTurnAsync(Create("one"), ct);
-        var chained = await a.Socket.RunTurnAsync(Create("two", first.ResponseId), ct);
-        var error = await Assert.ThrowsAsync<ModelException>(() => b.Socket.RunTurnAsync(Create("three", chained.ResponseId), ct));
+        await first.DisposeAsync();
+        var newcomer = pool.LeaseAsync(Ct);
+        await using var served = await waiting;
 
-        Assert.True(chained.Usage.CachedTokens > 0);
-        Assert.Equal(ModelFailureKind.PreviousResponseNotFound, error.Kind);
-        Assert.True(error.IsRecoverableOnFreshSocket);
-        Assert.Null(b.Socket.LastResponseId);
+        Assert.False(newcomer.IsCompleted);
+        Assert.Equal(1, pool.Statistics.Waiters);
+        await served.DisposeAsync();
+        await using var late = await newcomer;
+        Assert.Equal(0, pool.Statistics.Waiters);
+    }
+
+    [Fact]
+    public async Task Lease_OpenFails_FreesTheSlotAndWakesAWaiter()
+    {
+        await using var pool = Pool(maxSockets: 1);
+        var gate = new TaskCompletionSource();
+        _connector.Gate = gate;
+        var failing = pool.LeaseAsync(Ct);
+        var waiting = pool.LeaseAsync(Ct);
+        Assert.Equal(1, pool.Statistics.Waiters);
+
+        gate.SetException(new ModelException(ModelFailureKind.ConnectionLost, "refused"));
+
+        await Assert.ThrowsAsync<ModelException>(() => failing);
+        await using var lease = await waiting;
+        Assert.True(lease.Socket.IsOpen);
+        Assert.False(lease.Reused);
+        var stats = pool.Statistics;
+        Assert.Equal((1, 1, 0), (stats.Total, stats.Leased, stats.Waiters));
+        Assert.Equal(1, stats.Failures[ModelFailureKind.ConnectionLost]);
+    }
+
+    [Fact]
+    public async Task Maintain_PastMaxLifetime_RecyclesIdleSocketsButNeverALeasedOne()
+    {
+        await using var pool = Pool(maxSockets: 2);
+        var idle = await pool.LeaseAsync(Ct);
+        var leased = await pool.LeaseAsync(Ct);
+        var idleSocket = (FakeSocket)idle.Socket;
+        var leasedSocket = (FakeSocket)leased.Socket;
+        await idle.DisposeAsync();
+
+        _time.Advance(TimeSpan.FromMinutes(56));
+        await pool.MaintainAsync(Ct);
+
+        Assert.True(idleSocket.Disposed);
+        Assert.False(leasedSocket.Disposed);
+        Assert.Equal(1, pool.Statistics.Recycles);
+        await leased.DisposeAsync();
+        Assert.True(leasedSocket.Disposed); // retired when it came back, past its lifetime
+        Assert.Equal(0, pool.Statistics.Total);
+    }
+
+    [Fact]
+    public async Task Maintain_IdleBeyondIdleTimeout_PrunesDownToMinWarm()
+    {
+        await using var pool = Pool(maxSockets: 4, minWarm: 1);
+        var leases = new List<SocketLease>();
+        for (var i = 0; i < 3; i++)
+        {
+            leases.Add(await pool.LeaseAsync(Ct));
+        }
+        foreach (var lease in leases)
+        {
+            await lease.DisposeAsync();
+        }
+
+        _time.Advance(TimeSpan.FromMinutes(4));
+        await pool.MaintainAsync(Ct);
+        Assert.Equal(3, pool.Statistics.Idle);
+        _time.Advance(TimeSpan.FromMinutes(2));
+        await pool.MaintainAsync(Ct);
+
+        var stats = pool.Statistics;
+        Assert.Equal((1, 1, 2L), (stats.Total, stats.Idle, stats.Pruned));
+        Assert.Equal(2, _connector.Opened.Count(s => s.Disposed));
+    }
+
+    [Fact]
+    public async Task Maintain_BelowMinWarm_OpensSocketsAheadOfDemand()
+    {
+        await using var pool = Pool(maxSockets: 4, minWarm: 2);
+
+        await pool.MaintainAsync(Ct);
+        await using var lease = await pool.LeaseAsync(Ct);
+
+        Assert.True(lease.Reused);
+        var stats = pool.Statistics;
+        Assert.Equal((2, 1, 1, 2L), (stats.Total, stats.Idle, stats.Leased, stats.Handshakes));
+    }
+
+    [Fact]
+    public async Task Clear_RetiresIdleSocketsNowAndLeasedOnesOnReturn()
+    {
+        await using var pool = Pool(maxSockets: 2);
+        var idle = await pool.LeaseAsync(Ct);
+        var leased = await pool.LeaseAsync(Ct);
+        var idleSocket = (FakeSocket)idle.Socket;
+        var leasedSocket = (FakeSocket)leased.Socket;
+        await idle.DisposeAsync();
+
+        pool.Clear();
+        Assert.True(idleSocket.Disposed);
+        Assert.False(leasedSocket.Disposed);
+        await leased.DisposeAsync();
+        await using var fresh = await pool.LeaseAsync(Ct);
+
+        Assert.True(leasedSocket.Disposed);
+        Assert.False(fresh.Reused);
+        Assert.Equal(3, _connector.Opened.Count);
+    }
+
+    [Fact]
+    public async Task Dispose_WithLeasedSockets_FailsWaitersClosesIdleAndClosesLeasedOnReturn()
+    {
+        var pool = Pool(maxSockets: 2);
+        var idle = await pool.LeaseAsync(Ct);
+        var leased = await pool.LeaseAsync(Ct);
+        var waiting = pool.LeaseAsync(Ct);
+        var idleSocket = (FakeSocket)idle.Socket;
+        var leasedSocket = (FakeSocket)leased.Socket;
+        await idle.DisposeAsync(); // handed to the waiter
+        var waiterLease = await waiting;
+        var third = pool.LeaseAsync(Ct);
+
+        await pool.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => third);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => pool.LeaseAsync(Ct));
+        Assert.False(leasedSocket.Disposed);
+        await leased.DisposeAsync();
+        await waiterLease.DisposeAsync();
+        Assert.True(leasedSocket.Disposed);
+        Assert.True(idleSocket.Disposed);
+        Assert.Equal(0, pool.Statistics.Total);
+    }
+
+    [Fact]
+    public async Task Return_BrokenSocket_IsDiscardedAndItsSlotServesTheNextLease()
+    {
+        await using var pool = Pool(maxSockets: 1);
+        var lease = await pool.LeaseAsync(Ct);
+        var broken = (FakeSocket)lease.Socket;
+        var waiting = pool.LeaseAsync(Ct);
+
+        broken.Broken = true;
+        await lease.DisposeAsync();
+        await using var next = await waiting;
+
+        Assert.True(broken.Disposed);
+        Assert.NotSame(broken, next.Socket);
+        Assert.Equal((1, 1), (pool.Statistics.Total, pool.Statistics.Leased));
+    }
+
+    [Fact]
+    public async Task Renew_InsideALease_ReplacesTheSocketAndKeepsTheSlot()
+    {
+        await using var pool = Pool(maxSockets: 1);
+        await using var lease = await pool.LeaseAsync(Ct);
+        var old = (FakeSocket)lease.Socket;
+
+        await lease.RenewAsync(Ct);
+
+        Assert.True(old.Disposed);
+        Assert.NotSame(old, lease.Socket);
+        Assert.False(lease.Reused);
+        Assert.Equal((1, 1), (pool.Statistics.Total, pool.Statistics.Leased));
     }
 }

@@ -1,0 +1,56 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace AgentWorker.Jobs.Llm;
+
+/// <summary>Reads the server's "retry after" hint from headers or from an error message.</summary>
+internal static partial class RetryHint
+{
+    public static TimeSpan? FromHeaders(JsonObject? headers)
+    {
+        if (headers is null)
+        {
+            return null;
+        }
+        foreach (var (name, value) in headers)
+        {
+            if (value is JsonValue v && double.TryParse(v.ToString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
+            {
+                if (name.Equals("retry-after-ms", StringComparison.OrdinalIgnoreCase))
+                {
+                    return TimeSpan.FromMilliseconds(number);
+                }
+                if (name.Equals("retry-after", StringComparison.OrdinalIgnoreCase))
+                {
+                    return TimeSpan.FromSeconds(number);
+                }
+            }
+        }
+        return null;
+    }
+
+    public static TimeSpan? FromHeaders(HttpResponseHeaders headers)
+    {
+        if (headers.TryGetValues("retry-after-ms", out var ms)
+            && double.TryParse(ms.FirstOrDefault(), NumberStyles.Float, CultureInfo.InvariantCulture, out var millis))
+        {
+            return TimeSpan.FromMilliseconds(millis);
+        }
+        return headers.RetryAfter?.Delta;
+    }
+
+    public static TimeSpan? FromMessage(string? message)
+    {
+        if (message is null || TryAgainIn().Match(message) is not { Success: true } match)
+        {
+            return null;
+        }
+        var amount = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        return match.Groups[2].Value == "ms" ? TimeSpan.FromMilliseconds(amount) : TimeSpan.FromSeconds(amount);
+    }
+
+    [GeneratedRegex(@"try again in ([0-9]+(?:\.[0-9]+)?)\s*(ms|s)\b", RegexOptions.IgnoreCase)]
+    private static partial Regex TryAgainIn();
+}

@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AgentWorker.Jobs.Llm;
+
+/// <summary>Runs <see cref="SocketPool.MaintainAsync"/> every <see cref="LlmOptions.MaintenanceInterval"/>; closes the pool on shutdown.</summary>
+public sealed partial class SocketPoolMaintenance(
+    SocketPool pool, IOptions<LlmOptions> options, TimeProvider time, ILogger<SocketPoolMaintenance> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.MaintenanceInterval, time);
+        try
+        {
+            do
+            {
+                try
+                {
+                    await pool.MaintainAsync(stoppingToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogMaintenanceFailed(ex);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await pool.DisposeAsync();
+    }
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Error, Message = "Socket pool maintenance failed")]
+    private partial void LogMaintenanceFailed(Exception exception);
+}
