@@ -1,3 +1,4 @@
+using AgentWorker.Simulator.Faults;
 using AgentWorker.Simulator.Protocol;
 using Microsoft.Extensions.Options;
 
@@ -18,6 +19,7 @@ public static class SimulatorApp
         }
         builder.Services.AddOptions<SimulatorOptions>().BindConfiguration(SimulatorOptions.SectionName);
         builder.Services.AddSingleton<SimulatorStatistics>();
+        builder.Services.AddSingleton(sp => StartupFaults(sp.GetRequiredService<IOptions<SimulatorOptions>>().Value));
         builder.Services.AddSingleton(sp => new HttpResponses(
             sp.GetRequiredService<IOptions<SimulatorOptions>>().Value, sp.GetRequiredService<SimulatorStatistics>()));
         builder.Services.AddSingleton(TimeProvider.System);
@@ -31,6 +33,7 @@ public static class SimulatorApp
             responses = s.Responses,
             chained = s.Chained,
         }));
+        app.MapFaultControl();
         app.MapGet("/v1/responses", UpgradeAsync);
         app.MapPost("/v1/responses", async (HttpContext context, HttpResponses responses, IOptions<SimulatorOptions> options) =>
         {
@@ -44,8 +47,19 @@ public static class SimulatorApp
         return app;
     }
 
+    /// <summary>Faults from <c>--Simulator:Faults="drop:after_events=3;rate_limit:retry_after_ms=200,count=5"</c>.</summary>
+    private static FaultInjector StartupFaults(SimulatorOptions options)
+    {
+        var faults = new FaultInjector();
+        foreach (var spec in (options.Faults ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            faults.Add(FaultSpec.Parse(spec));
+        }
+        return faults;
+    }
+
     private static async Task UpgradeAsync(
-        HttpContext context, IOptions<SimulatorOptions> options, SimulatorStatistics statistics, TimeProvider time)
+        HttpContext context, IOptions<SimulatorOptions> options, SimulatorStatistics statistics, FaultInjector faults, TimeProvider time)
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
@@ -59,20 +73,39 @@ public static class SimulatorApp
             await HttpResponses.WriteErrorAsync(context, 401, InvalidKey());
             return;
         }
-        if (options.Value.HandshakeDelayMs > 0)
+        var fault = faults.TakeHandshakeFault();
+        if (fault?.Kind == "handshake_reject")
         {
-            await Task.Delay(options.Value.HandshakeDelayMs, context.RequestAborted);
+            var status = fault.Status > 0 ? fault.Status : 503;
+            if (status == 429)
+            {
+                context.Response.Headers.RetryAfter = "1";
+            }
+            await HttpResponses.WriteErrorAsync(context, status, SimulatorErrors.Body(
+                status == 429 ? "requests" : "server_error", status == 429 ? "rate_limit_exceeded" : "upgrade_refused",
+                $"Simulated handshake refusal ({status})."));
+            return;
+        }
+        var delay = options.Value.HandshakeDelayMs + (fault?.Kind == "handshake_delay" ? fault.DelayMs : 0);
+        if (delay > 0)
+        {
+            await Task.Delay(delay, context.RequestAborted);
         }
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
         statistics.ConnectionOpened();
-        var session = new WebSocketSession(socket, options.Value, statistics, time);
+        faults.Register(socket);
+        var session = new WebSocketSession(socket, options.Value, statistics, faults, time);
         try
         {
             await session.RunAsync(context.RequestAborted);
         }
         catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or OperationCanceledException or IOException)
         {
-            // The client went away; nothing to answer.
+            // The client went away, or a fault dropped the connection; nothing to answer.
+        }
+        finally
+        {
+            faults.Unregister(socket);
         }
     }
 

@@ -19,4 +19,7 @@ public sealed class SimulatorOptions
 
     /// <summary>Age after which a socket answers <c>websocket_connection_limit_reached</c> and closes. Default 60 min.</summary>
     public TimeSpan MaxConnectionAge { get; set; } = TimeSpan.FromMinutes(60);
+
+    /// <summary>Faults to inject from the start, <c>;</c>-separated (see <c>FaultSpec</c>); more via <c>POST /sim/faults</c>.</summary>
+    public string? Faults { get; set; }
 }

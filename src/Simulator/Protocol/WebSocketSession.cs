@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AgentWorker.Simulator.Faults;
 
 namespace AgentWorker.Simulator.Protocol;
 
@@ -9,16 +10,20 @@ namespace AgentWorker.Simulator.Protocol;
 /// One client socket: requests are served one at a time, in order; the last completed response is cached so the
 /// next request may continue it with <c>previous_response_id</c>. Another id, or any failure, clears the cache.
 /// </summary>
-internal sealed class WebSocketSession(WebSocket socket, SimulatorOptions options, SimulatorStatistics statistics, TimeProvider time)
+internal sealed class WebSocketSession(
+    WebSocket socket, SimulatorOptions options, SimulatorStatistics statistics, FaultInjector faults, TimeProvider time)
 {
     private readonly string _connectionId = ResponseEvents.NewId("conn");
     private readonly DateTimeOffset _openedAt = time.GetUtcNow();
-    private (string Id, List<JsonObject> Context)? _last;
+    private (string Id, List<JsonObject> Context, long Epoch)? _last;
+
+    /// <summary>Set when a fault ended the connection: the session stops reading.</summary>
+    private bool _ended;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var buffer = new ArrayBufferWriter<byte>(16 * 1024);
-        while (socket.State == WebSocketState.Open)
+        while (socket.State == WebSocketState.Open && !_ended)
         {
             buffer.ResetWrittenCount();
             ValueWebSocketReceiveResult result;
@@ -77,11 +82,21 @@ internal sealed class WebSocketSession(WebSocket socket, SimulatorOptions option
             return;
         }
 
+        var fault = faults.TakeResponseFault();
+        if (await RefuseAsync(fault, cancellationToken))
+        {
+            return;
+        }
+        if (fault?.Kind == "forget")
+        {
+            _last = null;
+        }
+
         var previousId = (string?)request["previous_response_id"];
         List<JsonObject>? previous = null;
         if (previousId is not null)
         {
-            if (_last is not { } last || last.Id != previousId)
+            if (_last is not { } last || last.Id != previousId || last.Epoch != faults.Epoch)
             {
                 _last = null;
                 await SendAsync(SimulatorErrors.PreviousResponseNotFound(previousId), cancellationToken);
@@ -101,11 +116,83 @@ internal sealed class WebSocketSession(WebSocket socket, SimulatorOptions option
         }
         statistics.ResponseStarted(new RequestRecord("ws", _connectionId, previousId, (request["input"] as JsonArray)?.Count ?? 1, prepared.Id));
         var pacer = new Pacer(options, cancellationToken);
+        var sent = 0;
         await foreach (var evt in ResponseEvents.StreamAsync(prepared.Id, request, prepared.Output, prepared.Usage, pacer.PaceAsync))
         {
+            if (fault is not null && sent == fault.AfterEvents && await BreakStreamAsync(fault, evt, cancellationToken))
+            {
+                _last = null;
+                return;
+            }
             await SendAsync(evt, cancellationToken);
+            sent++;
         }
-        _last = (prepared.Id, prepared.Context);
+        _last = (prepared.Id, prepared.Context, faults.Epoch);
+    }
+
+    /// <summary>Faults that refuse the request before any event. Returns whether the request was refused.</summary>
+    private async Task<bool> RefuseAsync(FaultSpec? fault, CancellationToken cancellationToken)
+    {
+        switch (fault?.Kind)
+        {
+            case "rate_limit":
+                var wait = Math.Max(fault.RetryAfterMs, 1);
+                var limited = SimulatorErrors.WebSocketEvent(429, "requests", "rate_limit_exceeded",
+                    $"Rate limit reached for requests. Please try again in {wait}ms.");
+                limited["headers"] = new JsonObject { ["retry-after-ms"] = wait.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+                _last = null; // a failed continuation evicts the cached parent
+                await SendAsync(limited, cancellationToken);
+                return true;
+            case "server_error":
+                _last = null;
+                await SendAsync(SimulatorErrors.WebSocketEvent(500, "server_error", "server_error",
+                    "The server had an error while processing your request."), cancellationToken);
+                return true;
+            case "connection_limit":
+                await SendAsync(SimulatorErrors.WebSocketEvent(400, "invalid_request_error", "websocket_connection_limit_reached",
+                    "Responses websocket connection limit reached (60 minutes). Create a new websocket connection to continue."),
+                    cancellationToken);
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "connection limit reached", cancellationToken);
+                _ended = true;
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Faults that break a response mid-stream, in place of <paramref name="next"/>. Returns whether the response ended.</summary>
+    private async Task<bool> BreakStreamAsync(FaultSpec fault, JsonObject next, CancellationToken cancellationToken)
+    {
+        switch (fault.Kind)
+        {
+            case "drop":
+                socket.Abort();
+                _ended = true;
+                return true;
+            case "close":
+                await socket.CloseOutputAsync((WebSocketCloseStatus)fault.CloseCode, "simulated close", cancellationToken);
+                _ended = true;
+                return true;
+            case "malformed":
+                await socket.SendAsync("{\"type\": \"response.output_text.delta\", oops"u8.ToArray(), WebSocketMessageType.Text, true, cancellationToken);
+                return true;
+            case "binary":
+                await socket.SendAsync(new byte[] { 0x00, 0xFF, 0x10 }, WebSocketMessageType.Binary, true, cancellationToken);
+                return true;
+            case "failed":
+                var response = next["response"]?.DeepClone() as JsonObject ?? new JsonObject();
+                response["status"] = "failed";
+                response["error"] = new JsonObject { ["code"] = "server_error", ["message"] = "The model failed to produce a response." };
+                await SendAsync(new JsonObject
+                {
+                    ["type"] = "response.failed",
+                    ["sequence_number"] = next["sequence_number"]?.DeepClone(),
+                    ["response"] = response,
+                }, cancellationToken);
+                return true;
+            default:
+                return false; // not a stream fault (forget was applied before the response)
+        }
     }
 
     private Task SendAsync(JsonObject evt, CancellationToken cancellationToken) =>

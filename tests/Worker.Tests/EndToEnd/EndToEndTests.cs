@@ -8,6 +8,7 @@ using Dapper;
 namespace AgentWorker.Tests.EndToEnd;
 
 /// <summary>The README's promise: a task enqueued by SQL or HTTP runs to succeeded against the simulator.</summary>
+[Collection(AgentEnvironmentGroup.Name)]
 public sealed class EndToEndTests(AgentEnvironment stack) : IClassFixture<AgentEnvironment>
 {
     private sealed record Step(int Seq, string Kind, string? ToolName, double DurationMs, double? TtftMs, string? SocketId, bool? Chained,

@@ -7,9 +7,10 @@ namespace AgentWorker.Tests.Infrastructure;
 
 /// <summary>
 /// Everything of the README demo in-process, over real sockets: a database cloned from the template, the simulator,
-/// a worker host (dispatcher + Hangfire server + pool) and the dashboard host.
+/// a worker host (dispatcher + Hangfire server + pool) and the dashboard host. Hangfire's configuration is
+/// process-wide, so the classes that start one run one at a time (<see cref="AgentEnvironmentGroup"/>).
 /// </summary>
-public sealed class AgentEnvironment : IAsyncLifetime
+public class AgentEnvironment : IAsyncLifetime
 {
     private IHost? _worker;
     private WebApplication? _dashboard;
@@ -19,6 +20,12 @@ public sealed class AgentEnvironment : IAsyncLifetime
     public SimulatorHost Simulator { get; private set; } = null!; // Set in InitializeAsync.
 
     public Uri DashboardUrl { get; private set; } = null!; // Set in InitializeAsync.
+
+    /// <summary>More worker settings (<c>--Key=value</c>) for a variant of the environment.</summary>
+    protected virtual IEnumerable<string> WorkerArguments => [];
+
+    /// <summary>The worker's services (the socket pool, the model client ...).</summary>
+    public IServiceProvider WorkerServices => _worker?.Services ?? throw new InvalidOperationException("The worker has not started.");
 
     public async ValueTask InitializeAsync()
     {
@@ -36,6 +43,7 @@ public sealed class AgentEnvironment : IAsyncLifetime
             $"--Llm:ApiKey={SimulatorHost.ApiKey}",
             "--Llm:Model=sim-1",
             "--Worker:Concurrency=8",
+            .. WorkerArguments,
         ]).Build();
         await _worker.StartAsync(TestContext.Current.CancellationToken);
         _dashboard = DashboardApp.Create([.. shared, "--urls", "http://127.0.0.1:0"]);
@@ -43,8 +51,9 @@ public sealed class AgentEnvironment : IAsyncLifetime
         DashboardUrl = new Uri(_dashboard.Urls.First());
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
+        GC.SuppressFinalize(this);
         if (_dashboard is not null)
         {
             await _dashboard.StopAsync();
