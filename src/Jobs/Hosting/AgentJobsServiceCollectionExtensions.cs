@@ -2,6 +2,7 @@ using AgentWorker.Jobs.Agent;
 using AgentWorker.Jobs.Llm;
 using AgentWorker.Jobs.Migrations;
 using AgentWorker.Jobs.Tasks;
+using AgentWorker.Jobs.Telemetry;
 using AgentWorker.Jobs.Tools;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -42,6 +43,7 @@ public static class AgentJobsServiceCollectionExtensions
         services.AddSingleton<ISocketConnector, WebSocketConnector>();
         services.AddSingleton<SocketPool>();
         services.AddHostedService<SocketPoolMaintenance>();
+        services.AddSingleton<SocketPoolMetrics>();
         // One long-lived client; pooled connections are renewed so DNS changes are seen.
         services.AddSingleton(sp => new HttpResponsesClient(
             new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan },

@@ -1,12 +1,19 @@
+using AgentWorker.Jobs.Telemetry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace AgentWorker.Jobs.Llm;
 
-/// <summary>Runs <see cref="SocketPool.MaintainAsync"/> every <see cref="LlmOptions.MaintenanceInterval"/>; closes the pool on shutdown.</summary>
+/// <summary>
+/// Runs <see cref="SocketPool.MaintainAsync"/> every <see cref="LlmOptions.MaintenanceInterval"/> and closes the pool on
+/// shutdown. Taking <see cref="SocketPoolMetrics"/> publishes the pool's instruments for the host's lifetime.
+/// </summary>
+#pragma warning disable CS9113 // metrics: resolved for its side effect (the instruments exist while the host runs)
 public sealed partial class SocketPoolMaintenance(
-    SocketPool pool, IOptions<LlmOptions> options, TimeProvider time, ILogger<SocketPoolMaintenance> logger) : BackgroundService
+    SocketPool pool, SocketPoolMetrics metrics, IOptions<LlmOptions> options, TimeProvider time, ILogger<SocketPoolMaintenance> logger)
+    : BackgroundService
+#pragma warning restore CS9113
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
