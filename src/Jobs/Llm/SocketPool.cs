@@ -236,6 +236,11 @@ public sealed partial class SocketPool : IAsyncDisposable
         catch (ModelException ex)
         {
             _failures.AddOrUpdate(ex.Kind, 1, (_, n) => n + 1);
+            if (ex.Kind == ModelFailureKind.HandshakeRefused)
+            {
+                // The key was refused (revoked, rotated): no socket opened with it should serve again.
+                Clear();
+            }
             throw;
         }
         var elapsedMs = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;

@@ -240,4 +240,28 @@ public sealed class SocketPoolTests
         Assert.False(lease.Reused);
         Assert.Equal((1, 1), (pool.Statistics.Total, pool.Statistics.Leased));
     }
+
+    [Fact]
+    public async Task Connect_HandshakeRefused_ClearsEveryIdleSocket()
+    {
+        await using var pool = Pool(maxSockets: 2);
+        var idle = await pool.LeaseAsync(Ct);
+        var leased = await pool.LeaseAsync(Ct);
+        var idleSocket = (FakeSocket)idle.Socket;
+        await idle.DisposeAsync();
+        Assert.Equal(1, pool.Statistics.Idle);
+        var gate = new TaskCompletionSource();
+        _connector.Gate = gate;
+
+        var renewing = leased.RenewAsync(Ct); // reconnects: the key is refused
+        gate.SetException(new ModelException(ModelFailureKind.HandshakeRefused, "401", status: 401));
+
+        await Assert.ThrowsAsync<ModelException>(() => renewing);
+        Assert.True(idleSocket.Disposed);
+        Assert.Equal(0, pool.Statistics.Idle);
+        await leased.DisposeAsync();
+        var stats = pool.Statistics;
+        Assert.Equal((0, 0), (stats.Total, stats.Leased));
+        Assert.Equal(1, stats.Failures[ModelFailureKind.HandshakeRefused]);
+    }
 }
