@@ -1,53 +1,84 @@
+using System.Data;
 using Npgsql;
 
 namespace AgentWorker.Jobs.Tools;
 
 /// <summary>
-/// Runs SQL on the target inside a transaction that is read-only before any statement of the caller runs,
-/// and is always rolled back. The model's statement is sent alone over the extended protocol
-/// (one <see cref="NpgsqlBatchCommand"/>), so the server refuses any second statement hidden in it.
+/// Runs SQL on the target inside a transaction that is read-only before any statement of the caller runs, and is
+/// always rolled back; afterwards the session is reset (<c>DISCARD ALL</c>) before the connection goes back to the
+/// pool, so nothing a statement left behind (a session advisory lock, a prepared statement) outlives the call.
+/// The model's statement is sent alone over the extended protocol (one <see cref="NpgsqlBatchCommand"/>), so the
+/// server refuses any second statement hidden in it.
 /// </summary>
 public sealed class ReadOnlySql(TargetDatabase target)
 {
-    /// <summary>Opens a read-only transaction, runs <paramref name="body"/>, and rolls back whatever happens.</summary>
+    /// <summary>Opens a read-only transaction, runs <paramref name="body"/>, rolls back and resets the session.</summary>
     public async Task<T> InReadOnlyTransactionAsync<T>(
         Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> body, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(body);
         await using var connection = await target.DataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        // READ ONLY, then a snapshot: after the first snapshot, SET TRANSACTION READ WRITE is refused.
-        await using (var setup = new NpgsqlBatch(connection, transaction)
+        try
         {
-            BatchCommands = { new NpgsqlBatchCommand("SET TRANSACTION READ ONLY"), new NpgsqlBatchCommand("SELECT 1") },
-        })
-        {
-            await setup.ExecuteNonQueryAsync(cancellationToken);
+            await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+            {
+                if (target.Layers.HasFlag(SafetyLayers.Transaction))
+                {
+                    // READ ONLY, then a snapshot: after the first snapshot, SET TRANSACTION READ WRITE is refused.
+                    await using var setup = new NpgsqlBatch(connection, transaction)
+                    {
+                        BatchCommands = { new NpgsqlBatchCommand("SET TRANSACTION READ ONLY"), new NpgsqlBatchCommand("SELECT 1") },
+                    };
+                    await setup.ExecuteNonQueryAsync(cancellationToken);
+                }
+                // Never committed: disposing the transaction rolls it back, whatever the body did or threw.
+                return await body(connection, transaction);
+            }
         }
-        // Never committed: disposing the transaction rolls it back, whatever the body did or threw.
-        return await body(connection, transaction);
+        finally
+        {
+            if (connection.State == ConnectionState.Open)
+            {
+                await using var reset = new NpgsqlCommand("DISCARD ALL", connection);
+                await reset.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+        }
     }
 
     /// <summary>Runs one statement written by the model and returns at most <c>MaxRows</c> rows, compactly.</summary>
     public Task<ToolResult> QueryAsync(string sql, CancellationToken cancellationToken) =>
         InReadOnlyTransactionAsync(async (connection, transaction) =>
         {
-            await using var batch = new NpgsqlBatch(connection, transaction);
-            batch.BatchCommands.Add(new NpgsqlBatchCommand(sql));
+            // The client-side timeout backs up statement_timeout should the server not apply it.
+            var timeout = (int)Math.Ceiling(target.Options.StatementTimeout.TotalSeconds) + 5;
+            // One NpgsqlBatchCommand: Npgsql sends the text unchanged over the extended protocol, where PostgreSQL
+            // refuses a second statement. A plain command without parameters is split on ';' and run statement by
+            // statement: that path exists only to show, in tests, what the layer prevents.
+            await using var batch = target.Layers.HasFlag(SafetyLayers.SingleStatement)
+                ? new NpgsqlBatch(connection, transaction) { Timeout = timeout, BatchCommands = { new NpgsqlBatchCommand(sql) } }
+                : null;
+            await using var command = batch is null ? new NpgsqlCommand(sql, connection, transaction) { CommandTimeout = timeout } : null;
             try
             {
-                await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+                await using var reader = batch is not null
+                    ? await batch.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken)
+                    : await command!.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken); // Set when batch is not.
                 var result = await ResultFormatter.ReadAsync(reader, target.Options, cancellationToken);
                 if (result.Truncated)
                 {
                     // Stop the server producing rows nobody reads instead of draining them.
-                    batch.Cancel();
+                    batch?.Cancel();
+                    command?.Cancel();
                 }
                 return result;
             }
             catch (PostgresException ex) when (ex.SqlState != PostgresErrorCodes.QueryCanceled || !cancellationToken.IsCancellationRequested)
             {
                 return ToolResult.Error(Describe(ex));
+            }
+            catch (NpgsqlException ex) when (ex.InnerException is TimeoutException && !cancellationToken.IsCancellationRequested)
+            {
+                return ToolResult.Error("SQL error: the query ran past its time limit and was cancelled");
             }
         }, cancellationToken);
 

@@ -10,24 +10,31 @@ namespace AgentWorker.Jobs.Tools;
 public sealed class TargetDatabase : IAsyncDisposable
 {
     public TargetDatabase(string connectionString, ToolsOptions options)
+        : this(connectionString, options, SafetyLayers.All)
+    {
+    }
+
+    internal TargetDatabase(string connectionString, ToolsOptions options, SafetyLayers layers)
     {
         ArgumentNullException.ThrowIfNull(options);
         Options = options;
-        var builder = new NpgsqlConnectionStringBuilder(connectionString)
+        Layers = layers;
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "agent-tools" };
+        if (layers.HasFlag(SafetyLayers.Session))
         {
-            ApplicationName = "agent-tools",
-            Options = string.Join(' ',
+            builder.Options = string.Join(' ',
                 "-c default_transaction_read_only=on",
-                "-c statement_timeout=" + ((long)options.StatementTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
-                "-c idle_in_transaction_session_timeout="
-                    + ((long)(options.StatementTimeout.TotalMilliseconds * 2)).ToString(CultureInfo.InvariantCulture),
-                "-c search_path=" + string.Join("\\,", options.SchemaList())),
-        };
+                "-c statement_timeout=" + Milliseconds(options.StatementTimeout),
+                "-c idle_in_transaction_session_timeout=" + Milliseconds(options.StatementTimeout * 2),
+                "-c search_path=" + string.Join("\\,", options.SchemaList()));
+        }
         UserName = builder.Username ?? "";
         DataSource = NpgsqlDataSource.Create(builder.ConnectionString);
     }
 
     public ToolsOptions Options { get; }
+
+    internal SafetyLayers Layers { get; }
 
     public string UserName { get; }
 
@@ -51,6 +58,8 @@ public sealed class TargetDatabase : IAsyncDisposable
         };
         return builder.ConnectionString;
     }
+
+    private static string Milliseconds(TimeSpan value) => ((long)value.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
 
     public ValueTask DisposeAsync() => DataSource.DisposeAsync();
 }

@@ -88,7 +88,8 @@ public sealed class ReadOnlyToolsTests(PostgresServer server) : IAsyncLifetime
         Assert.False(result.IsError);
         Assert.True(result.Truncated);
         Assert.Equal(5, result.RowCount);
-        Assert.Contains("Only the first 5 rows", result.Output, StringComparison.Ordinal);
+        Assert.Contains("Only the first 5 of 5000 rows", result.Output, StringComparison.Ordinal);
+        Assert.Equal("5000", (string?)JsonNode.Parse(result.Output)!["total_rows"]);
     }
 
     [Theory]
