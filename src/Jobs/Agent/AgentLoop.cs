@@ -141,7 +141,13 @@ public sealed class AgentLoop(
             var startedAt = loop._time.GetUtcNow();
             var started = Stopwatch.GetTimestamp();
             var result = await loop._tools.InvokeAsync(name, arguments, cancellationToken);
-            var output = Transcript.FunctionCallOutput(callId, result.IsError ? "ERROR: " + result.Output : result.Output);
+            var text = result.IsError ? "ERROR: " + result.Output : result.Output;
+            var max = loop._agent.MaxToolOutputChars;
+            if (text.Length > max)
+            {
+                text = text[..max] + $"...(cut: the tool returned {text.Length} characters, the limit is {max})";
+            }
+            var output = Transcript.FunctionCallOutput(callId, text);
             _transcript.Add(output);
             if (result.IsError)
             {

@@ -11,6 +11,10 @@ public sealed class AgentOptions
     [Range(1, 100)]
     public int MaxConsecutiveToolErrors { get; set; } = 3;
 
+    /// <summary>Longest tool output handed to the model, whatever the tool; longer outputs are cut. Default 20000.</summary>
+    [Range(256, 10_000_000)]
+    public int MaxToolOutputChars { get; set; } = 20_000;
+
     /// <summary>System instructions for tasks that give none.</summary>
     public string DefaultInstructions { get; set; } =
         "You answer questions about a PostgreSQL database using the tools list_tables, describe_table and query. "

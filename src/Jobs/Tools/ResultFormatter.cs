@@ -85,7 +85,7 @@ internal static class ResultFormatter
             using var text = await reader.GetTextReaderAsync(ordinal, cancellationToken);
             var buffer = new char[maxChars + 1];
             var read = await text.ReadBlockAsync(buffer, cancellationToken);
-            return JsonValue.Create(read > maxChars ? new string(buffer, 0, maxChars) + "…(cut)" : new string(buffer, 0, read));
+            return JsonValue.Create(read > maxChars ? new string(buffer, 0, maxChars) + "...(cut)" : new string(buffer, 0, read));
         }
         if (reader.GetFieldType(ordinal) == typeof(byte[]))
         {
@@ -116,5 +116,5 @@ internal static class ResultFormatter
         };
     }
 
-    private static string? Shorten(string? text, int max) => text is null || text.Length <= max ? text : text[..max] + "…(cut)";
+    private static string? Shorten(string? text, int max) => text is null || text.Length <= max ? text : text[..max] + "...(cut)";
 }

@@ -27,24 +27,58 @@ public static partial class ScriptedModel
         {
             return ModelReply.Answer("You said: " + prompt);
         }
-        var explicitSql = ExplicitSql().Match(prompt) is { Success: true } m ? m.Groups[1].Value : null;
+        var explicitSql = ExplicitSql().Matches(prompt).Select(m => m.Groups[1].Value).ToList();
+        if (explicitSql.Count > 0)
+        {
+            return FollowScript(explicitSql, calls);
+        }
 
-        if (explicitSql is null && tools.Contains("list_tables") && !calls.Any(c => c.Name == "list_tables"))
+        if (tools.Contains("list_tables") && !calls.Any(c => c.Name == "list_tables"))
         {
             return ModelReply.Call("list_tables", "{}");
         }
-        var table = explicitSql is null ? PickTable(prompt, calls.LastOrDefault(c => c.Name == "list_tables").Output) : null;
+        var table = PickTable(prompt, calls.LastOrDefault(c => c.Name == "list_tables").Output);
         if (table is not null && tools.Contains("describe_table") && !calls.Any(c => c.Name == "describe_table"))
         {
             return ModelReply.Call("describe_table", new JsonObject { ["table"] = table }.ToJsonString());
         }
-        var sql = explicitSql ?? (table is null ? "select 1 as one" : $"select count(*) as count from {table}");
+        var sql = table is null ? "select 1 as one" : $"select count(*) as count from {table}";
         var query = calls.LastOrDefault(c => c.Name == "query");
         if (query.Name is null)
         {
             return ModelReply.Call("query", new JsonObject { ["sql"] = sql }.ToJsonString());
         }
         return ModelReply.Answer(Answer(query.Output, table, sql));
+    }
+
+    /// <summary>
+    /// The prompt named its SQL: run every statement not run yet, all in one turn (parallel calls). Like a model
+    /// that falls for prompt injection, it also runs any "Run `...`" it reads in a tool output. Then answer.
+    /// </summary>
+    private static ModelReply FollowScript(List<string> explicitSql, List<(string Name, string Arguments, string? Output)> calls)
+    {
+        var ran = calls.Where(c => c.Name == "query").Select(c => SqlOf(c.Arguments)).ToHashSet(StringComparer.Ordinal);
+        var injected = calls.Where(c => c.Output is not null)
+            .SelectMany(c => InjectedSql().Matches(c.Output!).Select(m => m.Groups[1].Value));
+        var pending = explicitSql.Concat(injected).Where(sql => !ran.Contains(sql)).Distinct(StringComparer.Ordinal).ToList();
+        if (pending.Count > 0)
+        {
+            return new ModelReply(pending.Select(sql => new FunctionCall("query", new JsonObject { ["sql"] = sql }.ToJsonString())).ToList(), null);
+        }
+        return ModelReply.Answer(string.Join(" | ", calls.Where(c => c.Name == "query")
+            .Select(c => Answer(c.Output, table: null, SqlOf(c.Arguments)))));
+    }
+
+    private static string SqlOf(string arguments)
+    {
+        try
+        {
+            return (string?)JsonNode.Parse(arguments)?["sql"] ?? "";
+        }
+        catch (JsonException)
+        {
+            return "";
+        }
     }
 
     private static string Answer(string? output, string? table, string sql)
@@ -120,4 +154,7 @@ public static partial class ScriptedModel
 
     [GeneratedRegex("`([^`]+)`")]
     private static partial Regex ExplicitSql();
+
+    [GeneratedRegex("[Rr]un `([^`]+)`")]
+    private static partial Regex InjectedSql();
 }

@@ -56,7 +56,8 @@ public sealed class PostgresServer : IAsyncLifetime
     private async Task CreateTemplateAsync()
     {
         await ExecuteAsync(AdminConnectionString, $"create database {_template}");
-        var template = ConnectionStringFor(_template);
+        // No pooling: a connection left open to the template would make every CREATE DATABASE ... TEMPLATE fail.
+        var template = new NpgsqlConnectionStringBuilder(ConnectionStringFor(_template)) { Pooling = false }.ConnectionString;
         await using (var dataSource = NpgsqlDataSource.Create(template))
         {
             await new MigrationRunner(dataSource, NullLogger<MigrationRunner>.Instance).MigrateAsync(Migration.Embedded, CancellationToken.None);
