@@ -3,8 +3,9 @@ using Dapper;
 namespace AgentWorker.Jobs.Tools;
 
 /// <summary>
-/// Verifies at start that the target login cannot write: not superuser, no dangerous built-in roles,
-/// no write privilege on any visible table, no CREATE on the database or the allowed schemas, read-only default.
+/// Verifies at start that the target login cannot write: not superuser, not a member (even NOINHERIT, which can
+/// still SET ROLE) of the server-file roles, no write privilege on any table or column, owns nothing, no CREATE on
+/// the database or any schema, and read-only by default (set on the role or the database, not only by our session).
 /// </summary>
 public static class ReaderLoginCheck
 {
@@ -14,12 +15,22 @@ public static class ReaderLoginCheck
             case when r.rolcreaterole then 'can create roles' end,
             case when r.rolcreatedb then 'can create databases' end,
             case when r.rolbypassrls then 'bypasses row-level security' end,
-            case when pg_has_role(current_user, 'pg_read_server_files', 'USAGE') then 'is a member of pg_read_server_files' end,
-            case when pg_has_role(current_user, 'pg_write_server_files', 'USAGE') then 'is a member of pg_write_server_files' end,
-            case when pg_has_role(current_user, 'pg_execute_server_program', 'USAGE') then 'is a member of pg_execute_server_program' end,
+            case when pg_has_role(current_user, 'pg_read_server_files', 'MEMBER') then 'is a member of pg_read_server_files' end,
+            case when pg_has_role(current_user, 'pg_write_server_files', 'MEMBER') then 'is a member of pg_write_server_files' end,
+            case when pg_has_role(current_user, 'pg_execute_server_program', 'MEMBER') then 'is a member of pg_execute_server_program' end,
             case when has_database_privilege(current_database(), 'CREATE') then 'can CREATE in database ' || current_database() end,
-            case when current_setting('default_transaction_read_only') <> 'on' then 'is not read-only by default' end
+            case when not exists (
+                select 1 from pg_catalog.pg_db_role_setting s
+                 where s.setrole in (r.oid, 0)
+                   and s.setdatabase in (0, (select d.oid from pg_catalog.pg_database d where d.datname = current_database()))
+                   and 'default_transaction_read_only=on' = any(s.setconfig))
+                 then 'is not read-only by default' end
         ], null)
+        || coalesce((select array_agg('is a member of role ' || g.rolname || ' (SET ROLE reaches its privileges)' order by g.rolname)
+                       from pg_catalog.pg_auth_members m
+                       join pg_catalog.pg_roles g on g.oid = m.roleid
+                      where m.member = r.oid
+                        and g.rolname not in ('pg_read_server_files', 'pg_write_server_files', 'pg_execute_server_program')), '{}')
         || coalesce((select array_agg('can CREATE in schema ' || n.nspname order by n.nspname)
                        from pg_catalog.pg_namespace n
                       where has_schema_privilege(n.oid, 'CREATE') and n.nspname not like 'pg\_temp%' and n.nspname not like 'pg\_toast%'), '{}')
@@ -28,8 +39,9 @@ public static class ReaderLoginCheck
                        join pg_catalog.pg_namespace n on n.oid = c.relnamespace
                       where c.relkind in ('r', 'p', 'v', 'm', 'f')
                         and n.nspname not in ('pg_catalog', 'information_schema')
-                        and (pg_has_role(c.relowner, 'USAGE')
-                             or has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER'))), '{}')
+                        and (pg_has_role(c.relowner, 'MEMBER')
+                             or has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
+                             or has_any_column_privilege(c.oid, 'INSERT, UPDATE, REFERENCES'))), '{}')
           as problems
           from pg_catalog.pg_roles r
          where r.rolname = current_user

@@ -1,0 +1,65 @@
+using AgentWorker.Jobs.Tools;
+using AgentWorker.Tests.Infrastructure;
+using Npgsql;
+
+namespace AgentWorker.Tests.Tools;
+
+/// <summary>The start-up check refuses a tools login for each privilege that could write or escape, naming it.</summary>
+public sealed class ReaderLoginCheckTests(PostgresServer server) : IAsyncLifetime
+{
+    private readonly string _role = "login_" + Guid.NewGuid().ToString("N")[..8];
+    private TestDatabase _db = null!; // Set in InitializeAsync.
+
+    public async ValueTask InitializeAsync()
+    {
+        _db = await server.CreateDatabaseAsync();
+        await PostgresServer.ExecuteAsync(_db.ConnectionString, ReaderRole.CreateSql(_role, ["shop"], _db.Name, "pw"));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await PostgresServer.ExecuteAsync(_db.ConnectionString, $"reassign owned by {_role} to current_user; drop owned by {_role}; drop role {_role};");
+        await _db.DisposeAsync();
+    }
+
+    private async Task<IReadOnlyList<string>> ProblemsAsync()
+    {
+        var login = new NpgsqlConnectionStringBuilder(_db.ConnectionString) { Username = _role, Password = "pw" }.ConnectionString;
+        await using var target = new TargetDatabase(login, new ToolsOptions { Schemas = "shop" });
+        return await ReaderLoginCheck.FindProblemsAsync(target, TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task FindProblems_LoginMadeByReaderRole_IsClean()
+    {
+        Assert.Empty(await ProblemsAsync());
+    }
+
+    [Theory]
+    [InlineData("alter role {role} superuser", "is a superuser")]
+    [InlineData("alter role {role} createrole", "can create roles")]
+    [InlineData("alter role {role} createdb", "can create databases")]
+    [InlineData("alter role {role} bypassrls", "bypasses row-level security")]
+    [InlineData("grant pg_read_server_files to {role}", "is a member of pg_read_server_files")]
+    [InlineData("grant pg_write_server_files to {role}", "is a member of pg_write_server_files")]
+    [InlineData("grant pg_execute_server_program to {role}", "is a member of pg_execute_server_program")]
+    [InlineData("grant pg_read_all_data to {role}", "is a member of role pg_read_all_data (SET ROLE reaches its privileges)")]
+    [InlineData("grant pg_write_all_data to {role}", "is a member of role pg_write_all_data (SET ROLE reaches its privileges)")]
+    [InlineData("grant create on database {db} to {role}", "can CREATE in database {db}")]
+    [InlineData("grant create on schema shop to {role}", "can CREATE in schema shop")]
+    [InlineData("grant insert on shop.orders to {role}", "can write to or owns shop.orders")]
+    [InlineData("grant update (status) on shop.orders to {role}", "can write to or owns shop.orders")]
+    [InlineData("grant delete on shop.customers to {role}", "can write to or owns shop.customers")]
+    [InlineData("grant truncate on shop.products to {role}", "can write to or owns shop.products")]
+    [InlineData("alter table shop.products owner to {role}", "can write to or owns shop.products")]
+    [InlineData("alter role {role} reset default_transaction_read_only", "is not read-only by default")]
+    public async Task FindProblems_ForbiddenPrivilege_IsNamed(string grant, string expected)
+    {
+        await PostgresServer.ExecuteAsync(_db.ConnectionString, grant.Replace("{role}", _role, StringComparison.Ordinal)
+            .Replace("{db}", _db.Name, StringComparison.Ordinal));
+
+        var problems = await ProblemsAsync();
+
+        Assert.Contains(expected.Replace("{db}", _db.Name, StringComparison.Ordinal), problems);
+    }
+}
