@@ -79,7 +79,7 @@ public sealed class DescribeTableTool(ReadOnlySql sql, TargetDatabase target) : 
                 ["column_fields"] = new JsonArray("name", "type", "nullable"),
                 ["constraints"] = new JsonArray(constraints.Select(c => (JsonNode)JsonValue.Create(c)).ToArray()),
             };
-            return new ToolResult(output.ToJsonString(), IsError: false, RowCount: output["columns"]!.AsArray().Count);
+            return new ToolResult(ToolJson.Write(output), IsError: false, RowCount: output["columns"]!.AsArray().Count);
         }, cancellationToken);
     }
 

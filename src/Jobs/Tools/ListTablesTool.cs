@@ -41,6 +41,6 @@ public sealed class ListTablesTool(ReadOnlySql sql, TargetDatabase target) : IAg
                 ["columns"] = new JsonArray("schema", "name", "kind", "row_estimate"),
                 ["rows"] = new JsonArray(rows.Select(r => (JsonNode)new JsonArray(r.Schema, r.Name, r.Kind, r.RowEstimate)).ToArray()),
             };
-            return new ToolResult(output.ToJsonString(), IsError: false, RowCount: rows.Count);
+            return new ToolResult(ToolJson.Write(output), IsError: false, RowCount: rows.Count);
         }, cancellationToken);
 }

@@ -45,7 +45,7 @@ internal static class ResultFormatter
             {
                 row.Add(await ValueAsync(reader, i, maxValueChars, cancellationToken));
             }
-            var rowChars = row.ToJsonString().Length + 1;
+            var rowChars = ToolJson.Write(row).Length + 1;
             if (rows.Count == options.MaxRows || chars + rowChars > options.MaxOutputChars)
             {
                 truncated = true;
@@ -70,7 +70,7 @@ internal static class ResultFormatter
             output["note"] = $"Only the first {shown} of {size} rows are shown (limits: {options.MaxRows} rows, "
                 + $"{options.MaxOutputChars} characters). Aggregate or filter to see the rest.";
         }
-        return new ToolResult(output.ToJsonString(), IsError: false, RowCount: shown, Truncated: truncated);
+        return new ToolResult(ToolJson.Write(output), IsError: false, RowCount: shown, Truncated: truncated);
     }
 
     private static async Task<JsonValue?> ValueAsync(NpgsqlDataReader reader, int ordinal, int maxChars, CancellationToken cancellationToken)
