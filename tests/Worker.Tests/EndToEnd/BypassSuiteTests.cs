@@ -7,7 +7,8 @@ namespace AgentWorker.Tests.EndToEnd;
 /// <summary>The worker with a short statement timeout, so denial-of-service attempts end quickly.</summary>
 public sealed class BypassEnvironment : AgentEnvironment
 {
-    protected override IEnumerable<string> WorkerArguments => ["--Tools:StatementTimeout=00:00:01", "--Tools:MaxRows=50"];
+    protected override IEnumerable<string> WorkerArguments =>
+        ["--Tools:StatementTimeout=00:00:01", "--Tools:MaxRows=50", "--Agent:MaxToolOutputChars=3000"];
 }
 
 /// <summary>
@@ -188,5 +189,19 @@ public sealed class BypassSuiteTests(BypassEnvironment env) : IClassFixture<Bypa
         Assert.Contains("drop table shop.orders", tools[1].Arguments, StringComparison.Ordinal);
         Assert.NotNull(tools[1].Error);
         Assert.Equal(orders, await env.Database.ScalarAsync<long>("select count(*) from shop.orders"));
+    }
+
+    [Fact]
+    public async Task Loop_ToolOutputLongerThanTheLimit_IsCutBeforeTheModelSeesIt()
+    {
+        var id = await env.Database.ScalarAsync<long>("select agent.enqueue(prompt => 'Run `select id, name, email, country, created_at from shop.customers`')");
+
+        Assert.Equal("succeeded", await env.WaitForTaskAsync(id));
+
+        var items = await env.Database.ScalarAsync<string>("select items::text from agent.steps where task_id = @id and kind = 'tool'", new { id });
+        var output = (string)System.Text.Json.Nodes.JsonNode.Parse(items)![0]!["output"]!;
+        Assert.StartsWith("{\"notice\"", output, StringComparison.Ordinal);
+        Assert.Contains("...(cut: the tool returned", output, StringComparison.Ordinal);
+        Assert.True(output.Length < 3000 + 100, $"{output.Length} characters");
     }
 }

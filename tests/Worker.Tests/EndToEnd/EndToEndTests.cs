@@ -180,4 +180,50 @@ public sealed class EndToEndTests(AgentEnvironment stack) : IClassFixture<AgentE
         Assert.Equal(20L, await stack.Database.ScalarAsync<long>(
             "select count(distinct hangfire_job_id) from agent.tasks where id = any(@ids) and attempt = 1", new { ids }));
     }
+
+    [Fact]
+    public async Task SqlEnqueue_SeveralCallsInOneTurn_AreAllRunAndAnsweredInOrder()
+    {
+        var id = await stack.Database.ScalarAsync<long>(
+            "select agent.enqueue(prompt => 'Run `select 1 as first` and `select 2 as second` and `select 3 as third`')");
+
+        Assert.Equal("succeeded", await stack.WaitForTaskAsync(id));
+
+        var steps = await StepsAsync(id);
+        Assert.Equal(["model", "tool", "tool", "tool", "model"], steps.Select(s => s.Kind));
+        var calls = JsonNode.Parse(steps[0].Items)!.AsArray().Select(i => (string?)i!["call_id"]).ToList();
+        var answered = steps.Skip(1).Take(3).Select(s => (string?)JsonNode.Parse(s.Items)![0]!["call_id"]).ToList();
+        Assert.Equal(calls, answered);
+        var result = await stack.Database.ScalarAsync<string>("select result_text from agent.tasks where id = @id", new { id });
+        Assert.Matches("first.*second.*third", result);
+    }
+
+    [Fact]
+    public async Task SqlEnqueue_ToolCallsKeepFailing_FailsWithToolErrorsAndKeepsItsSteps()
+    {
+        var id = await stack.Database.ScalarAsync<long>(
+            "select agent.enqueue(prompt => 'Run `select 1/0` and `select * from nowhere` and `select nope()`')");
+
+        Assert.Equal("failed", await stack.WaitForTaskAsync(id));
+
+        Assert.Equal("tool_errors", await stack.Database.ScalarAsync<string>("select error_code from agent.tasks where id = @id", new { id }));
+        var message = await stack.Database.ScalarAsync<string>("select error_message from agent.tasks where id = @id", new { id });
+        Assert.Contains("3 tool calls in a row failed", message, StringComparison.Ordinal);
+        Assert.Equal(["model", "tool", "tool", "tool"], (await StepsAsync(id)).Select(s => s.Kind));
+    }
+
+    [Fact]
+    public async Task SqlEnqueue_DeadlinePassesDuringAToolCall_FailsWithDeadlineAndKeepsItsSteps()
+    {
+        var id = await stack.Database.ScalarAsync<long>(
+            "select agent.enqueue(prompt => 'Run `select pg_sleep(3)`', deadline => now() + interval '800 milliseconds')");
+
+        Assert.Equal("failed", await stack.WaitForTaskAsync(id));
+
+        Assert.Equal("deadline", await stack.Database.ScalarAsync<string>("select error_code from agent.tasks where id = @id", new { id }));
+        Assert.Equal(["model"], (await StepsAsync(id)).Select(s => s.Kind));
+        Assert.True(await stack.Database.ScalarAsync<bool>(
+            "select finished_at < created_at + interval '3 seconds' from agent.tasks where id = @id", new { id }),
+            "the run was not stopped at its deadline");
+    }
 }
