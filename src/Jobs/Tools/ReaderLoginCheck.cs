@@ -31,6 +31,13 @@ public static class ReaderLoginCheck
                        join pg_catalog.pg_roles g on g.oid = m.roleid
                       where m.member = r.oid
                         and g.rolname not in ('pg_read_server_files', 'pg_write_server_files', 'pg_execute_server_program')), '{}')
+        || coalesce((select array_agg(distinct 'can open other connections with ' || p.proname || ' (writes there escape the read-only transaction)')
+                       from pg_catalog.pg_proc p
+                      where p.proname in ('dblink_exec', 'dblink_connect', 'dblink_connect_u')
+                        and has_function_privilege(p.oid, 'EXECUTE')), '{}')
+        || coalesce((select array_agg('can use foreign server ' || s.srvname order by s.srvname)
+                       from pg_catalog.pg_foreign_server s
+                      where has_server_privilege(s.oid, 'USAGE')), '{}')
         || coalesce((select array_agg('can CREATE in schema ' || n.nspname order by n.nspname)
                        from pg_catalog.pg_namespace n
                       where has_schema_privilege(n.oid, 'CREATE') and n.nspname not like 'pg\_temp%' and n.nspname not like 'pg\_toast%'), '{}')

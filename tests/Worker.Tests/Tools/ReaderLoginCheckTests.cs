@@ -53,6 +53,8 @@ public sealed class ReaderLoginCheckTests(PostgresServer server) : IAsyncLifetim
     [InlineData("grant truncate on shop.products to {role}", "can write to or owns shop.products")]
     [InlineData("alter table shop.products owner to {role}", "can write to or owns shop.products")]
     [InlineData("alter role {role} reset default_transaction_read_only", "is not read-only by default")]
+    [InlineData("create extension if not exists dblink", "can open other connections with dblink_exec (writes there escape the read-only transaction)")]
+    [InlineData("create extension if not exists postgres_fdw; create server evil_srv foreign data wrapper postgres_fdw; grant usage on foreign server evil_srv to {role}", "can use foreign server evil_srv")]
     public async Task FindProblems_ForbiddenPrivilege_IsNamed(string grant, string expected)
     {
         await PostgresServer.ExecuteAsync(_db.ConnectionString, grant.Replace("{role}", _role, StringComparison.Ordinal)
