@@ -28,6 +28,8 @@ public static class WorkerHost
             server.Queues = TaskQueues.All;
             server.WorkerCount = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorkerOptions>>().Value.Concurrency;
             server.ServerName = Environment.MachineName + ":" + Environment.ProcessId;
+            // A job deleted in the dashboard stops its run within about a second.
+            server.CancellationCheckInterval = TimeSpan.FromSeconds(1);
         });
         return builder;
     }

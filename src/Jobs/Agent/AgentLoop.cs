@@ -26,7 +26,8 @@ public sealed class AgentLoop(
     private readonly LlmOptions _llm = llmOptions.Value;
     private readonly AgentOptions _agent = agentOptions.Value;
     private readonly TimeProvider _time = time;
-    public async Task<TaskOutcome> RunAsync(AgentTask task, CancellationToken cancellationToken)
+    /// <summary>Runs (or resumes, from <paramref name="checkpoint"/>: the task's stored steps) one task.</summary>
+    public async Task<TaskOutcome> RunAsync(AgentTask task, IReadOnlyList<CheckpointStep> checkpoint, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(task);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -38,7 +39,7 @@ public sealed class AgentLoop(
         var run = new Run(this, task);
         try
         {
-            return await run.ExecuteAsync(deadline.Token);
+            return await run.ExecuteAsync(checkpoint, deadline.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && deadline.IsCancellationRequested)
         {
@@ -57,24 +58,19 @@ public sealed class AgentLoop(
 
         public int Steps { get; private set; }
 
-        public async Task<TaskOutcome> ExecuteAsync(CancellationToken cancellationToken)
+        public async Task<TaskOutcome> ExecuteAsync(IReadOnlyList<CheckpointStep> checkpoint, CancellationToken cancellationToken)
         {
             _transcript.Add(Transcript.UserMessage(task.Prompt));
+            var (turnsDone, calls, answer) = Restore(checkpoint);
+            if (answer is not null)
+            {
+                // The last run stored its final turn but stopped before it could record the outcome.
+                return TaskOutcome.Succeeded(answer, Usage, Steps);
+            }
             var consecutiveToolErrors = 0;
             await using var session = loop._model.OpenSession(task.Id);
-            for (var turn = 1; ; turn++)
+            for (var turn = turnsDone + 1; ; turn++)
             {
-                if (turn > task.MaxSteps)
-                {
-                    return TaskOutcome.Failed("max_steps",
-                        $"The model was still calling tools after {task.MaxSteps} turns (max_steps).", Usage, Steps);
-                }
-                var modelTurn = await ModelTurnAsync(session, cancellationToken);
-                var calls = modelTurn.Output.Where(i => (string?)i["type"] == "function_call").ToList();
-                if (calls.Count == 0)
-                {
-                    return TaskOutcome.Succeeded(AnswerText(modelTurn.Output), Usage, Steps);
-                }
                 foreach (var call in calls)
                 {
                     var failed = await ToolCallAsync(call, cancellationToken);
@@ -85,8 +81,58 @@ public sealed class AgentLoop(
                             $"{consecutiveToolErrors} tool calls in a row failed; the last: {Truncate(_lastToolError, 500)}", Usage, Steps);
                     }
                 }
+                if (turn > task.MaxSteps)
+                {
+                    return TaskOutcome.Failed("max_steps",
+                        $"The model was still calling tools after {task.MaxSteps} turns (max_steps).", Usage, Steps);
+                }
+                var modelTurn = await ModelTurnAsync(session, cancellationToken);
+                calls = FunctionCalls(modelTurn.Output);
+                if (calls.Count == 0)
+                {
+                    return TaskOutcome.Succeeded(AnswerText(modelTurn.Output), Usage, Steps);
+                }
             }
         }
+
+        /// <summary>
+        /// Rebuilds the transcript from stored steps. Returns the model turns already done, the calls of the last turn
+        /// that have no stored output yet (run before the next turn), or the answer when the last turn called no tool.
+        /// Completed model turns are never sent again.
+        /// </summary>
+        private (int TurnsDone, List<JsonObject> PendingCalls, string? Answer) Restore(IReadOnlyList<CheckpointStep> checkpoint)
+        {
+            var turns = 0;
+            List<JsonObject>? lastOutput = null;
+            var answered = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var step in checkpoint)
+            {
+                var items = (JsonNode.Parse(step.Items) as JsonArray ?? []).OfType<JsonObject>().Select(i => (JsonObject)i.DeepClone()).ToList();
+                if (step.Kind == "model")
+                {
+                    turns++;
+                    lastOutput = items;
+                    _transcript.AddResponse(items);
+                    continue;
+                }
+                foreach (var item in items)
+                {
+                    _transcript.Add(item);
+                    answered.Add((string?)item["call_id"] ?? "");
+                }
+            }
+            if (lastOutput is null)
+            {
+                return (0, [], null);
+            }
+            var calls = FunctionCalls(lastOutput);
+            return calls.Count == 0
+                ? (turns, [], AnswerText(lastOutput))
+                : (turns, calls.Where(c => !answered.Contains((string?)c["call_id"] ?? "")).ToList(), null);
+        }
+
+        private static List<JsonObject> FunctionCalls(IReadOnlyList<JsonObject> output) =>
+            output.Where(i => (string?)i["type"] == "function_call").ToList();
 
         private string? _lastToolError;
 

@@ -65,6 +65,8 @@ public static class AgentJobsServiceCollectionExtensions
         services.AddTransient<AgentLoop>();
         services.AddTransient<RunAgentTaskJob>();
         services.AddHostedService<TaskDispatcher>();
+        services.AddSingleton<RunCancellations>();
+        services.AddHostedService<CancelListener>();
         return services;
     }
 

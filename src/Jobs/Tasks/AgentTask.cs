@@ -21,4 +21,7 @@ public sealed record AgentTask
 
     /// <summary>Highest step number already stored for this task (0 when none).</summary>
     public required int LastSeq { get; init; }
+
+    /// <summary>Someone asked to cancel the task (<c>agent.cancel</c>) while it ran.</summary>
+    public bool CancelRequested { get; init; }
 }

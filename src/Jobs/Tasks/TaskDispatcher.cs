@@ -111,7 +111,7 @@ public sealed partial class TaskDispatcher(
             var id = due[i].Id;
             ids[i] = id;
             jobIds[i] = jobs.Create(
-                Job.FromExpression<RunAgentTaskJob>(job => job.RunAsync(id, CancellationToken.None)),
+                Job.FromExpression<RunAgentTaskJob>(job => job.RunAsync(id, null, CancellationToken.None)),
                 new EnqueuedState(TaskQueues.ForPriority(due[i].Priority)));
         }
         await connection.ExecuteAsync(new CommandDefinition(RecordSql, new { ids, jobIds }, transaction, cancellationToken: cancellationToken));

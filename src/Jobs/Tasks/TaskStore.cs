@@ -16,7 +16,8 @@ public sealed class TaskStore([FromKeyedServices(TaskStore.AppDataSourceKey)] Np
          where t.id = @id
            and (t.status = 'queued' or (t.status = 'running' and t.lease_expires_at < now()))
         returning t.id, t.prompt, t.instructions, t.model, t.max_steps as MaxSteps, t.deadline, t.attempt,
-                  (select coalesce(max(s.seq), 0) from agent.steps s where s.task_id = t.id) as LastSeq
+                  (select coalesce(max(s.seq), 0) from agent.steps s where s.task_id = t.id) as LastSeq,
+                  t.cancel_requested_at is not null as CancelRequested
         """;
 
     private const string InsertStepSql = """
@@ -28,13 +29,16 @@ public sealed class TaskStore([FromKeyedServices(TaskStore.AppDataSourceKey)] Np
             @Attempts, @Recovery, @RequestBytes, @ToolName, @CallId, @Arguments, @RowCount, @Truncated, @Error, @Items::jsonb)
         """;
 
+    // Usage is summed over every model step of every attempt: a resumed run's earlier turns count once.
     private const string FinishSql = """
-        update agent.tasks
+        update agent.tasks t
            set status = @Status, finished_at = now(), result_text = @ResultText, error_code = @ErrorCode,
-               error_message = @ErrorMessage, input_tokens = input_tokens + @InputTokens,
-               cached_tokens = cached_tokens + @CachedTokens, output_tokens = output_tokens + @OutputTokens,
-               reasoning_tokens = reasoning_tokens + @ReasoningTokens, lease_owner = null, lease_expires_at = null
-         where id = @id and lease_owner = @owner
+               error_message = @ErrorMessage, lease_owner = null, lease_expires_at = null,
+               input_tokens = u.input, cached_tokens = u.cached, output_tokens = u.output, reasoning_tokens = u.reasoning
+          from (select coalesce(sum(s.input_tokens), 0) as input, coalesce(sum(s.cached_tokens), 0) as cached,
+                       coalesce(sum(s.output_tokens), 0) as output, coalesce(sum(s.reasoning_tokens), 0) as reasoning
+                  from agent.steps s where s.task_id = @id and s.kind = 'model') u
+         where t.id = @id and t.lease_owner = @owner
         """;
 
     /// <summary>Claims a queued task (or one whose lease expired); null when another run holds it or it is finished.</summary>
@@ -45,13 +49,24 @@ public sealed class TaskStore([FromKeyedServices(TaskStore.AppDataSourceKey)] Np
             ClaimSql, new { id, owner, lease }, cancellationToken: cancellationToken));
     }
 
-    /// <summary>Extends the lease; false when the lease was lost (another run took the task over).</summary>
-    public async Task<bool> HeartbeatAsync(long id, string owner, TimeSpan lease, CancellationToken cancellationToken)
+    /// <summary>Extends the lease. Null when the lease was lost (another run took the task over); else whether a cancel was asked.</summary>
+    public async Task<bool?> HeartbeatAsync(long id, string owner, TimeSpan lease, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(
-            "update agent.tasks set lease_expires_at = now() + @lease where id = @id and lease_owner = @owner and status = 'running'",
-            new { id, owner, lease }, cancellationToken: cancellationToken)) == 1;
+        return await connection.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition("""
+            update agent.tasks set lease_expires_at = now() + @lease
+             where id = @id and lease_owner = @owner and status = 'running'
+            returning cancel_requested_at is not null
+            """, new { id, owner, lease }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>The stored steps of a task in order: the checkpoint a retried or taken-over run resumes from.</summary>
+    public async Task<IReadOnlyList<CheckpointStep>> LoadCheckpointAsync(long id, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return (await connection.QueryAsync<CheckpointStep>(new CommandDefinition(
+            "select seq, kind, items::text as Items from agent.steps where task_id = @id order by seq",
+            new { id }, cancellationToken: cancellationToken))).AsList();
     }
 
     /// <summary>Hands an interrupted run back to the queue (shutdown): its Hangfire job is requeued by Hangfire.</summary>
@@ -82,10 +97,6 @@ public sealed class TaskStore([FromKeyedServices(TaskStore.AppDataSourceKey)] Np
             outcome.ResultText,
             outcome.ErrorCode,
             outcome.ErrorMessage,
-            outcome.Usage.InputTokens,
-            outcome.Usage.CachedTokens,
-            outcome.Usage.OutputTokens,
-            outcome.Usage.ReasoningTokens,
         }, cancellationToken: cancellationToken)) == 1;
     }
 }
