@@ -69,3 +69,6 @@ begin
     end loop;
     return ids;
 end $$;
+
+-- The dispatcher's sweep for runs that stopped heartbeating.
+create index tasks_running_lease_idx on agent.tasks (lease_expires_at) where status = 'running';

@@ -2,6 +2,7 @@ using AgentWorker.Dashboard.Pages;
 using AgentWorker.Hosting;
 using AgentWorker.Jobs.Hosting;
 using AgentWorker.Jobs.Migrations;
+using AgentWorker.Jobs.Tasks;
 using Hangfire;
 
 namespace AgentWorker.Dashboard;
@@ -21,14 +22,21 @@ public static class DashboardApp
         }
         builder.Services.AddHostLogging(builder.Configuration);
         builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
+        var apiKey = builder.Configuration.GetSection(ApiKeyOptions.SectionName).Get<ApiKeyOptions>() ?? new ApiKeyOptions();
+        var urls = (builder.Configuration["urls"] ?? builder.Configuration["ASPNETCORE_URLS"] ?? "http://127.0.0.1:5080")
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        ApiKeyCheck.EnsureKeyWhenExposed(urls, apiKey);
         builder.Services.AddHostedService<MigrateOnStart>();
         builder.Services.AddAgentTasks(builder.Configuration);
         var app = AgentJobsServiceCollectionExtensions.AppConnectionString(builder.Configuration);
-        builder.Services.AddHangfire(hangfire => hangfire.UseAgentStorage(app));
+        builder.Services.AddHangfire(hangfire => CancelTaskOnJobDeleted.Register(hangfire.UseAgentStorage(app), app));
         builder.Services.AddSingleton<AgentTaskQueries>();
 
         var web = builder.Build();
         web.UseExceptionHandler();
+        web.UseApiKey(apiKey);
+        web.MapOpenApi("/api/openapi.json");
         web.MapGet("/", () => Results.Redirect("/hangfire"));
         web.MapGet("/healthz", () => "ok");
         web.MapTaskApi();

@@ -15,10 +15,57 @@ internal static class TaskApi
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     };
 
+    private static readonly string[] Statuses = ["queued", "running", "succeeded", "failed", "cancelled"];
+
     public static void MapTaskApi(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/api/tasks", EnqueueAsync);
-        endpoints.MapGet("/api/tasks/{id:long}", GetAsync);
+        var api = endpoints.MapGroup("/api/tasks").WithTags("Tasks");
+        api.MapPost("/", EnqueueAsync).WithSummary("Enqueue a task (same rules as agent.enqueue)");
+        api.MapGet("/", ListAsync).WithSummary("List tasks, newest first; page with ?before=<id>");
+        api.MapGet("/{id:long}", GetAsync).WithSummary("A task with its result, usage and steps");
+        api.MapPost("/{id:long}/cancel", CancelAsync).WithSummary("Cancel a queued task or stop a running one");
+    }
+
+    private static async Task<IResult> ListAsync(
+        ITaskClient tasks, CancellationToken cancellationToken, string? status = null, long? batch = null, int limit = 50, long? before = null)
+    {
+        if (status is not null && !Statuses.Contains(status))
+        {
+            return Problem($"status must be one of {string.Join(", ", Statuses)}; got '{status}'.");
+        }
+        if (limit is < 1 or > 500)
+        {
+            return Problem($"limit must be between 1 and 500; got {limit}.");
+        }
+        var items = await tasks.ListAsync(status, batch, limit, before, cancellationToken);
+        string? next = null;
+        if (items.Count == limit)
+        {
+            var query = new List<string> { $"limit={limit}", $"before={items[^1].Id}" };
+            if (status is not null)
+            {
+                query.Add("status=" + status);
+            }
+            if (batch is not null)
+            {
+                query.Add($"batch={batch}");
+            }
+            next = "/api/tasks?" + string.Join('&', query);
+        }
+        return Results.Json(new { items, next }, Json);
+    }
+
+    private static async Task<IResult> CancelAsync(long id, ITaskClient tasks, CancellationToken cancellationToken)
+    {
+        if (await tasks.CancelAsync(id, cancellationToken))
+        {
+            return Results.Json(new { id, cancel_requested = true }, Json, statusCode: StatusCodes.Status202Accepted);
+        }
+        var task = await tasks.GetAsync(id, cancellationToken);
+        return task is null
+            ? Results.Problem(title: "Task not found", detail: $"There is no task {id}.", statusCode: StatusCodes.Status404NotFound)
+            : Results.Problem(title: "Task already finished", detail: $"Task {id} is {task.Status}; only queued or running tasks can be cancelled.",
+                statusCode: StatusCodes.Status409Conflict);
     }
 
     private static async Task<IResult> EnqueueAsync(HttpRequest request, ITaskClient tasks, CancellationToken cancellationToken)

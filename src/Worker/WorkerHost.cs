@@ -22,7 +22,7 @@ public static class WorkerHost
         builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         var app = AgentJobsServiceCollectionExtensions.AppConnectionString(configuration);
-        builder.Services.AddHangfire(hangfire => hangfire.UseAgentStorage(app));
+        builder.Services.AddHangfire(hangfire => CancelTaskOnJobDeleted.Register(hangfire.UseAgentStorage(app), app));
         builder.Services.AddHangfireServer((services, server) =>
         {
             server.Queues = TaskQueues.All;

@@ -8,4 +8,10 @@ public interface ITaskClient
     Task<long> EnqueueAsync(EnqueueRequest request, CancellationToken cancellationToken);
 
     Task<TaskDetails?> GetAsync(long id, CancellationToken cancellationToken);
+
+    /// <summary>Tasks newest first, optionally by status and batch; <paramref name="before"/> (an id) pages on.</summary>
+    Task<IReadOnlyList<TaskSummary>> ListAsync(string? status, long? batchId, int limit, long? before, CancellationToken cancellationToken);
+
+    /// <summary>Cancels a queued task, or asks a running one to stop; false when the task had already finished (or does not exist).</summary>
+    Task<bool> CancelAsync(long id, CancellationToken cancellationToken);
 }

@@ -53,6 +53,30 @@ public sealed class TaskClient([FromKeyedServices(TaskStore.AppDataSourceKey)] N
         }
     }
 
+    public async Task<IReadOnlyList<TaskSummary>> ListAsync(
+        string? status, long? batchId, int limit, long? before, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return (await connection.QueryAsync<TaskSummary>(new CommandDefinition("""
+            select id, status, prompt, batch_id as BatchId, model, priority, attempt, created_at as CreatedAt,
+                   started_at as StartedAt, finished_at as FinishedAt, result_text as ResultText, error_code as ErrorCode,
+                   input_tokens as InputTokens, output_tokens as OutputTokens
+              from agent.tasks
+             where (@status::text is null or status = @status)
+               and (@batchId::bigint is null or batch_id = @batchId)
+               and (@before::bigint is null or id < @before)
+             order by id desc
+             limit @limit
+            """, new { status, batchId, limit, before }, cancellationToken: cancellationToken))).AsList();
+    }
+
+    public async Task<bool> CancelAsync(long id, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "select agent.cancel(@id)", new { id }, cancellationToken: cancellationToken));
+    }
+
     public async Task<TaskDetails?> GetAsync(long id, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);

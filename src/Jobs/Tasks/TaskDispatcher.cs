@@ -25,10 +25,13 @@ public sealed partial class TaskDispatcher(
 {
     public const string Channel = "agent_tasks";
 
+    // Due queued tasks, and running tasks whose run stopped heartbeating (a killed worker): their next run resumes
+    // from the stored steps. A duplicate job for a task whose old run is somehow alive is harmless: the claim decides.
     private const string DueSql = """
         select id, priority
           from agent.tasks
-         where status = 'queued' and hangfire_job_id is null and run_at <= now()
+         where (status = 'queued' and hangfire_job_id is null and run_at <= now())
+            or (status = 'running' and lease_expires_at < now())
          order by priority desc, id
          limit @limit
            for update skip locked
@@ -36,15 +39,17 @@ public sealed partial class TaskDispatcher(
 
     private const string RecordSql = """
         update agent.tasks t
-           set hangfire_job_id = d.job_id, dispatched_at = now()
+           set hangfire_job_id = d.job_id, dispatched_at = now(),
+               -- a taken-over task gets a fresh lease window, so the sweep does not dispatch it again at once
+               lease_expires_at = case when t.status = 'running' then now() + @lease else t.lease_expires_at end
           from unnest(@ids, @jobIds) as d(id, job_id)
          where t.id = d.id
         """;
 
     private const string NextDueSql = """
-        select extract(epoch from min(run_at) - now())::float8
-          from agent.tasks
-         where status = 'queued' and hangfire_job_id is null and run_at > now()
+        select extract(epoch from least(
+                 (select min(run_at) from agent.tasks where status = 'queued' and hangfire_job_id is null and run_at > now()),
+                 (select min(lease_expires_at) from agent.tasks where status = 'running')) - now())::float8
         """;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -114,7 +119,8 @@ public sealed partial class TaskDispatcher(
                 Job.FromExpression<RunAgentTaskJob>(job => job.RunAsync(id, null, CancellationToken.None)),
                 new EnqueuedState(TaskQueues.ForPriority(due[i].Priority)));
         }
-        await connection.ExecuteAsync(new CommandDefinition(RecordSql, new { ids, jobIds }, transaction, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(
+            RecordSql, new { ids, jobIds, lease = options.Value.LeaseDuration }, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
         LogDispatched(due.Count);
         return due.Count;

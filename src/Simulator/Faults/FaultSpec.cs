@@ -10,7 +10,8 @@ namespace AgentWorker.Simulator.Faults;
 /// — each after <see cref="AfterEvents"/> events; <c>rate_limit</c> (error 429 with a retry hint of
 /// <see cref="RetryAfterMs"/>), <c>server_error</c> (error 500), <c>forget</c> (the connection loses its cached response,
 /// so a chained request gets <c>previous_response_not_found</c>), <c>connection_limit</c>
-/// (<c>websocket_connection_limit_reached</c>, then close). Handshake faults: <c>handshake_reject</c> (HTTP
+/// (<c>websocket_connection_limit_reached</c>, then close), <c>slow</c> (<see cref="DelayMs"/> more before the first
+/// output). Handshake faults: <c>handshake_reject</c> (HTTP
 /// <see cref="Status"/>, default 503), <c>handshake_delay</c> (<see cref="DelayMs"/>). <c>restart</c> applies at once:
 /// every connection is dropped and every cache lost.
 /// </param>
@@ -20,7 +21,7 @@ namespace AgentWorker.Simulator.Faults;
 /// <param name="Status">HTTP status of a refused handshake.</param>
 /// <param name="RetryAfterMs">The retry hint of <c>rate_limit</c>.</param>
 /// <param name="CloseCode">The close code of <c>close</c>.</param>
-/// <param name="DelayMs">The extra delay of <c>handshake_delay</c>.</param>
+/// <param name="DelayMs">The extra delay of <c>handshake_delay</c> and <c>slow</c>.</param>
 public sealed record FaultSpec(
     string Kind,
     int AfterEvents = 0,
@@ -32,7 +33,7 @@ public sealed record FaultSpec(
     int DelayMs = 0)
 {
     public static readonly string[] ResponseKinds =
-        ["drop", "close", "malformed", "binary", "failed", "rate_limit", "server_error", "forget", "connection_limit"];
+        ["drop", "close", "malformed", "binary", "failed", "rate_limit", "server_error", "forget", "connection_limit", "slow"];
 
     public static readonly string[] HandshakeKinds = ["handshake_reject", "handshake_delay"];
 

@@ -1,7 +1,7 @@
 namespace AgentWorker.Simulator.Protocol;
 
 /// <summary>Applies time to first token once, then tokens per second, to one response's events.</summary>
-internal sealed class Pacer(SimulatorOptions options, CancellationToken cancellationToken)
+internal sealed class Pacer(SimulatorOptions options, CancellationToken cancellationToken, int extraFirstTokenMs = 0)
 {
     private bool _started;
 
@@ -10,9 +10,9 @@ internal sealed class Pacer(SimulatorOptions options, CancellationToken cancella
         if (!_started)
         {
             _started = true;
-            if (options.TimeToFirstTokenMs > 0)
+            if (options.TimeToFirstTokenMs + extraFirstTokenMs > 0)
             {
-                await Task.Delay(options.TimeToFirstTokenMs, cancellationToken);
+                await Task.Delay(options.TimeToFirstTokenMs + extraFirstTokenMs, cancellationToken);
             }
         }
         if (tokens > 0 && options.TokensPerSecond > 0)
