@@ -40,7 +40,9 @@ public sealed partial class TaskDispatcher(
     private const string RecordSql = """
         update agent.tasks t
            set hangfire_job_id = d.job_id, dispatched_at = now(),
-               -- a taken-over task gets a fresh lease window, so the sweep does not dispatch it again at once
+               -- a taken-over task loses its dead owner (the new run may claim it at once) and gets a fresh window,
+               -- so the sweep does not dispatch it again while the new job waits in its queue
+               lease_owner = case when t.status = 'running' then null else t.lease_owner end,
                lease_expires_at = case when t.status = 'running' then now() + @lease else t.lease_expires_at end
           from unnest(@ids, @jobIds) as d(id, job_id)
          where t.id = d.id

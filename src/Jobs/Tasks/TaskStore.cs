@@ -14,7 +14,7 @@ public sealed class TaskStore([FromKeyedServices(TaskStore.AppDataSourceKey)] Np
            set status = 'running', attempt = t.attempt + 1, started_at = coalesce(t.started_at, now()),
                lease_owner = @owner, lease_expires_at = now() + @lease
          where t.id = @id
-           and (t.status = 'queued' or (t.status = 'running' and t.lease_expires_at < now()))
+           and (t.status = 'queued' or (t.status = 'running' and (t.lease_expires_at < now() or t.lease_owner is null)))
         returning t.id, t.prompt, t.instructions, t.model, t.max_steps as MaxSteps, t.deadline, t.attempt,
                   (select coalesce(max(s.seq), 0) from agent.steps s where s.task_id = t.id) as LastSeq,
                   t.cancel_requested_at is not null as CancelRequested

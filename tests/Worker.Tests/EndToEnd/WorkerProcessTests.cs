@@ -1,0 +1,104 @@
+using AgentWorker.Tests.Infrastructure;
+using Dapper;
+
+namespace AgentWorker.Tests.EndToEnd;
+
+/// <summary>Real worker processes, killed with SIGKILL mid-run: tasks are finished elsewhere, resuming from their steps.</summary>
+[Collection(AgentEnvironmentGroup.Name)]
+public sealed class WorkerProcessTests(PostgresServer server) : IAsyncLifetime
+{
+    private static readonly string[] WorkerSettings =
+    [
+        "--Dispatcher:LeaseDuration=00:00:03", "--Dispatcher:PollInterval=00:00:01", "--Logging:LogLevel:Default=Warning",
+    ];
+
+    private static readonly string[] CleanRun = ["model", "tool", "model", "tool", "model", "tool", "model"];
+
+    private TestDatabase _db = null!; // Set in InitializeAsync.
+    private SimulatorHost _sim = null!; // Set in InitializeAsync.
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        _db = await server.CreateDatabaseAsync();
+        _sim = await SimulatorHost.StartAsync("--Simulator:TimeToFirstTokenMs=120");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _sim.DisposeAsync();
+        await _db.DisposeAsync();
+    }
+
+    private async Task WaitUntilAsync(string sql, object parameters, TimeSpan timeout)
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        while (!await _db.ScalarAsync<bool>(sql, parameters))
+        {
+            Assert.True(started.Elapsed < timeout, $"timed out waiting for: {sql}");
+            await Task.Delay(50, Ct);
+        }
+    }
+
+    private async Task<Dictionary<long, List<(int Seq, string Kind, int Attempt)>>> StepsAsync(long[] ids)
+    {
+        await using var connection = _db.Open();
+        var rows = await connection.QueryAsync<(long TaskId, int Seq, string Kind, int Attempt)>(
+            "select task_id, seq, kind, attempt from agent.steps where task_id = any(@ids) order by task_id, seq", new { ids });
+        return rows.GroupBy(r => r.TaskId).ToDictionary(g => g.Key, g => g.Select(r => (r.Seq, r.Kind, r.Attempt)).ToList());
+    }
+
+    [Fact]
+    public async Task KilledMidTask_AnotherWorkerResumesAfterTheLastStoredStep()
+    {
+        long id;
+        using (var first = await WorkerProcess.StartAsync(_db, _sim, [.. WorkerSettings, "--Worker:Concurrency=2"]))
+        {
+            id = await _db.ScalarAsync<long>("select agent.enqueue(prompt => 'How many customers are there?')");
+            await WaitUntilAsync("select count(*) >= 3 from agent.steps where task_id = @id", new { id }, TimeSpan.FromSeconds(30));
+            first.Kill();
+        }
+        var storedBefore = await _db.ScalarAsync<long>("select count(*) from agent.steps where task_id = @id", new { id });
+        Assert.Equal("running", await _db.ScalarAsync<string>("select status from agent.tasks where id = @id", new { id }));
+
+        using var second = await WorkerProcess.StartAsync(_db, _sim, [.. WorkerSettings, "--Worker:Concurrency=2"]);
+        await WaitUntilAsync("select status = 'succeeded' from agent.tasks where id = @id", new { id }, TimeSpan.FromSeconds(60));
+
+        var steps = (await StepsAsync([id]))[id];
+        Assert.Equal(CleanRun, steps.Select(s => s.Kind)); // no completed turn or tool call was done twice
+        Assert.Equal(Enumerable.Range(1, CleanRun.Length), steps.Select(s => s.Seq));
+        Assert.All(steps.Take((int)storedBefore), s => Assert.Equal(1, s.Attempt));
+        Assert.All(steps.Skip((int)storedBefore), s => Assert.Equal(2, s.Attempt));
+        Assert.Equal(2, await _db.ScalarAsync<int>("select attempt from agent.tasks where id = @id", new { id }));
+        var customers = await _db.ScalarAsync<long>("select count(*) from shop.customers");
+        Assert.Contains($"There are {customers} rows", await _db.ScalarAsync<string>("select result_text from agent.tasks where id = @id", new { id }),
+            StringComparison.Ordinal);
+        // The resumed run started unchained, with the whole transcript: the server never saw a repeated turn.
+        var resumedFirstTurn = await _db.ScalarAsync<bool>(
+            "select chained from agent.steps where task_id = @id and attempt = 2 and kind = 'model' order by seq limit 1", new { id });
+        Assert.False(resumedFirstTurn);
+    }
+
+    [Fact]
+    public async Task ThreeWorkers300Tasks_OneKilledMidRun_AllSucceedWithNoStepDoneTwice()
+    {
+        var settings = (string[])[.. WorkerSettings, "--Worker:Concurrency=8"];
+        using var a = await WorkerProcess.StartAsync(_db, _sim, settings);
+        using var b = await WorkerProcess.StartAsync(_db, _sim, settings);
+        using var c = await WorkerProcess.StartAsync(_db, _sim, settings);
+
+        var ids = await _db.ScalarAsync<long[]>(
+            "select agent.enqueue_many(prompts => array(select 'How many orders? #' || i from generate_series(1, 300) i))");
+        await WaitUntilAsync("select count(*) >= 60 from agent.tasks where status = 'succeeded'", new { }, TimeSpan.FromSeconds(120));
+        b.Kill();
+        await WaitUntilAsync("select count(*) = 300 from agent.tasks where status not in ('queued', 'running')", new { }, TimeSpan.FromSeconds(240));
+
+        Assert.Equal(300L, await _db.ScalarAsync<long>("select count(*) from agent.tasks where status = 'succeeded'"));
+        var steps = await StepsAsync(ids);
+        Assert.All(ids, id => Assert.Equal(CleanRun, steps[id].Select(s => s.Kind)));
+        Assert.All(ids, id => Assert.Equal(Enumerable.Range(1, CleanRun.Length), steps[id].Select(s => s.Seq)));
+        Assert.True(await _db.ScalarAsync<long>("select count(*) from agent.tasks where id = any(@ids) and attempt > 1", new { ids }) > 0,
+            "the killed worker held no task: nothing was taken over");
+    }
+}

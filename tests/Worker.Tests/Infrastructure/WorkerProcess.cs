@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace AgentWorker.Tests.Infrastructure;
+
+/// <summary>A real worker process (<c>dotnet Worker.dll run</c>), so a test can kill it with SIGKILL mid-run.</summary>
+public sealed class WorkerProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private WorkerProcess(Process process)
+    {
+        _process = process;
+    }
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>Starts a worker against the database and simulator, and waits until it serves.</summary>
+    public static async Task<WorkerProcess> StartAsync(TestDatabase database, SimulatorHost simulator, params string[] extra)
+    {
+        // The worker's own build output (its deps and runtimeconfig), in the configuration the tests were built in.
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0
+        var worker = PostgresServer.RepositoryFile($"src/Worker/bin/{configuration}/net10.0/Worker.dll");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(worker)!,
+        };
+        foreach (var arg in (string[])[
+            worker, "run",
+            $"--ConnectionStrings:App={database.ConnectionString}",
+            $"--ConnectionStrings:Target={database.ReaderConnectionString}",
+            "--Tools:Schemas=shop",
+            $"--Llm:BaseUrl={simulator.BaseUrl}",
+            $"--Llm:ApiKey={SimulatorHost.ApiKey}",
+            "--Llm:Model=sim-1",
+            .. extra])
+        {
+            start.ArgumentList.Add(arg);
+        }
+        var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+        var running = new WorkerProcess(process);
+        process.OutputDataReceived += (_, e) => running.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => running.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var ready = await Task.WhenAny(running._ready.Task, process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(60)));
+        if (ready != running._ready.Task)
+        {
+            running.Kill();
+            throw new InvalidOperationException("The worker process did not become ready:\n" + running.Output);
+        }
+        return running;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+        if (line.Contains("Tools query as read-only login", StringComparison.Ordinal))
+        {
+            _ready.TrySetResult();
+        }
+    }
+
+    /// <summary>SIGKILL: no shutdown, no lease released, sockets dropped.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        _process.Dispose();
+    }
+}
