@@ -32,6 +32,7 @@ public static class SimulatorApp
             connections = s.Connections,
             responses = s.Responses,
             chained = s.Chained,
+            peak_in_flight = s.PeakInFlight,
         }));
         app.MapFaultControl();
         app.MapGet("/v1/responses", UpgradeAsync);

@@ -16,6 +16,25 @@ public sealed class SimulatorStatistics
     /// <summary>Responses that continued a previous one with <c>previous_response_id</c>.</summary>
     public long Chained => Interlocked.Read(ref _chained);
 
+    private readonly ConcurrentDictionary<string, int> _inFlight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _peak = new(StringComparer.Ordinal);
+
+    /// <summary>The most responses of each model that were being generated at the same time.</summary>
+    public IReadOnlyDictionary<string, int> PeakInFlight => _peak;
+
+    /// <summary>Counts a response of <paramref name="model"/> in flight until the result is disposed.</summary>
+    internal IDisposable InFlight(string model)
+    {
+        var now = _inFlight.AddOrUpdate(model, 1, (_, n) => n + 1);
+        _peak.AddOrUpdate(model, now, (_, peak) => Math.Max(peak, now));
+        return new Release(() => _inFlight.AddOrUpdate(model, 0, (_, n) => n - 1));
+    }
+
+    private sealed class Release(Action release) : IDisposable
+    {
+        public void Dispose() => release();
+    }
+
     /// <summary>Every request received, in order of arrival (bounded to the last 10000).</summary>
     public ConcurrentQueue<RequestRecord> Requests { get; } = new();
 

@@ -30,6 +30,9 @@ public static class WorkerHost
             server.ServerName = Environment.MachineName + ":" + Environment.ProcessId;
             // A job deleted in the dashboard stops its run within about a second.
             server.CancellationCheckInterval = TimeSpan.FromSeconds(1);
+            // Retries and runs waiting for a model slot come back as scheduled jobs: look for due ones every second
+            // (Hangfire's default is 15 s).
+            server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
         });
         return builder;
     }

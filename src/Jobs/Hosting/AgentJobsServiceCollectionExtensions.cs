@@ -66,6 +66,7 @@ public static class AgentJobsServiceCollectionExtensions
         services.AddTransient<RunAgentTaskJob>();
         services.AddHostedService<TaskDispatcher>();
         services.AddSingleton<RunCancellations>();
+        services.AddSingleton<ModelWaits>();
         services.AddHostedService<CancelListener>();
         return services;
     }

@@ -14,7 +14,8 @@ namespace AgentWorker.Jobs.Llm;
 public sealed partial class ModelClient
 {
     public ModelClient(
-        SocketPool pool, HttpResponsesClient http, IOptions<LlmOptions> options, TimeProvider time, ILogger<ModelClient> logger)
+        SocketPool pool, HttpResponsesClient http, ModelWaits waits, IOptions<LlmOptions> options, TimeProvider time,
+        ILogger<ModelClient> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         Pool = pool;
@@ -38,6 +39,10 @@ public sealed partial class ModelClient
                 {
                     if (args.Outcome.Exception is ModelException ex)
                     {
+                        if (ex.Kind == ModelFailureKind.RateLimited)
+                        {
+                            waits.RecordRateLimit(ex.RetryAfter);
+                        }
                         LogRetrying(ex.Kind, args.RetryDelay.TotalMilliseconds, args.AttemptNumber + 1, ex.Message);
                     }
                     return default;

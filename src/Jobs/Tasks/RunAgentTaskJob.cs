@@ -20,7 +20,9 @@ public sealed partial class RunAgentTaskJob(
     TaskStore store,
     AgentLoop loop,
     RunCancellations cancellations,
+    ModelWaits waits,
     IOptions<DispatcherOptions> options,
+    IOptions<LlmOptions> llmOptions,
     TimeProvider time,
     ILogger<RunAgentTaskJob> logger)
 {
@@ -41,6 +43,21 @@ public sealed partial class RunAgentTaskJob(
         {
             LogNotClaimed(taskId);
             return "skipped: the task is finished or another run holds it";
+        }
+
+        var model = task.Model ?? llmOptions.Value.Model ?? "";
+        if (!await store.AcquireModelSlotAsync(taskId, model, lease, cancellationToken))
+        {
+            // The model is at its shared cap: give the task and this worker thread back, and come back later.
+            await store.ReleaseAsync(taskId, owner, CancellationToken.None, undoAttempt: true);
+            var wait = waits.Next();
+            if (context is not null)
+            {
+                new BackgroundJobClient(context.Storage).ChangeState(context.BackgroundJob.Id,
+                    new ScheduledState(wait) { Reason = $"model {model} is at its concurrency cap" }, ProcessingState.StateName);
+            }
+            LogWaitingForModel(taskId, model, wait.TotalMilliseconds);
+            return $"waiting: model {model} is at its concurrency cap";
         }
 
         using var run = cancellations.Register(taskId, cancellationToken);
@@ -179,6 +196,9 @@ public sealed partial class RunAgentTaskJob(
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Task {TaskId}: resuming after {Steps} stored steps (attempt {Attempt})")]
     private partial void LogResuming(long taskId, int steps, int attempt);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Debug, Message = "Task {TaskId}: model {Model} at its cap; retry in {WaitMs:F0} ms")]
+    private partial void LogWaitingForModel(long taskId, string model, double waitMs);
 
     [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Task {TaskId}: transient failure; handed back for a retry")]
     private partial void LogRetrying(Exception exception, long taskId);

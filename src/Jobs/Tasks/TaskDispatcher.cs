@@ -1,6 +1,5 @@
 using Dapper;
 using Hangfire;
-using Hangfire.Common;
 using Hangfire.States;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -117,9 +116,7 @@ public sealed partial class TaskDispatcher(
         {
             var id = due[i].Id;
             ids[i] = id;
-            jobIds[i] = jobs.Create(
-                Job.FromExpression<RunAgentTaskJob>(job => job.RunAsync(id, null, CancellationToken.None)),
-                new EnqueuedState(TaskQueues.ForPriority(due[i].Priority)));
+            jobIds[i] = jobs.Create(TaskQueues.JobFor(id, due[i].Priority), new EnqueuedState(TaskQueues.ForPriority(due[i].Priority)));
         }
         await connection.ExecuteAsync(new CommandDefinition(
             RecordSql, new { ids, jobIds, lease = options.Value.LeaseDuration }, transaction, cancellationToken: cancellationToken));

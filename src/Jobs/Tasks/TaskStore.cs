@@ -31,6 +31,8 @@ public sealed class TaskStore([FromKeyedServices(TaskStore.AppDataSourceKey)] Np
 
     // Usage is summed over every model step of every attempt: a resumed run's earlier turns count once.
     private const string FinishSql = """
+        with slot as (delete from agent.model_slots s where s.task_id = @id
+                        and exists (select 1 from agent.tasks o where o.id = @id and o.lease_owner = @owner))
         update agent.tasks t
            set status = @Status, finished_at = now(), result_text = @ResultText, error_code = @ErrorCode,
                error_message = @ErrorMessage, lease_owner = null, lease_expires_at = null,
@@ -54,6 +56,7 @@ public sealed class TaskStore([FromKeyedServices(TaskStore.AppDataSourceKey)] Np
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return await connection.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition("""
+            with slot as (update agent.model_slots set expires_at = now() + @lease where task_id = @id)
             update agent.tasks set lease_expires_at = now() + @lease
              where id = @id and lease_owner = @owner and status = 'running'
             returning cancel_requested_at is not null
@@ -70,12 +73,28 @@ public sealed class TaskStore([FromKeyedServices(TaskStore.AppDataSourceKey)] Np
     }
 
     /// <summary>Hands an interrupted run back to the queue (shutdown): its Hangfire job is requeued by Hangfire.</summary>
-    public async Task ReleaseAsync(long id, string owner, CancellationToken cancellationToken)
+    /// <remarks>With <paramref name="undoAttempt"/>, the run did no work (it waited for a model slot): its attempt does not count.</remarks>
+    public async Task ReleaseAsync(long id, string owner, CancellationToken cancellationToken, bool undoAttempt = false)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
-            "update agent.tasks set status = 'queued', lease_owner = null, lease_expires_at = null where id = @id and lease_owner = @owner",
-            new { id, owner }, cancellationToken: cancellationToken));
+            """
+            with slot as (delete from agent.model_slots s where s.task_id = @id
+                            and exists (select 1 from agent.tasks t where t.id = @id and t.lease_owner = @owner))
+            update agent.tasks
+               set status = 'queued', lease_owner = null, lease_expires_at = null,
+                   attempt = attempt - case when @undoAttempt then 1 else 0 end
+             where id = @id and lease_owner = @owner
+            """,
+            new { id, owner, undoAttempt }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Takes a slot of the model's shared cap for this run; false when the cap is reached.</summary>
+    public async Task<bool> AcquireModelSlotAsync(long id, string model, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "select agent.acquire_model_slot(@model, @id, @lease)", new { model, id, lease }, cancellationToken: cancellationToken));
     }
 
     public async Task InsertStepAsync(StepRecord step, CancellationToken cancellationToken)

@@ -52,6 +52,7 @@ internal sealed class HttpResponses(SimulatorOptions options, SimulatorStatistic
             _stored[prepared.Id] = prepared.Context;
         }
 
+        using var inFlight = statistics.InFlight((string?)request["model"] ?? "");
         var pacer = new Pacer(options, cancellationToken);
         var events = ResponseEvents.StreamAsync(prepared.Id, request, prepared.Output, prepared.Usage, pacer.PaceAsync);
         if (request["stream"] is JsonValue stream && stream.TryGetValue<bool>(out var streaming) && streaming)

@@ -99,7 +99,7 @@ public sealed class LifecycleTests(AgentEnvironment env) : IClassFixture<AgentEn
         var jobs = env.WorkerServices.GetRequiredService<IBackgroundJobClient>();
 
         var duplicate = jobs.Create(
-            Hangfire.Common.Job.FromExpression<AgentWorker.Jobs.Tasks.RunAgentTaskJob>(job => job.RunAsync(id, null, CancellationToken.None)),
+            AgentWorker.Jobs.Tasks.TaskQueues.JobFor(id, 0),
             new Hangfire.States.EnqueuedState(AgentWorker.Jobs.Tasks.TaskQueues.Normal));
 
         Assert.Equal("succeeded", await env.WaitForTaskAsync(id));

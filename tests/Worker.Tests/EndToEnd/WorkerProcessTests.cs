@@ -101,4 +101,27 @@ public sealed class WorkerProcessTests(PostgresServer server) : IAsyncLifetime
         Assert.True(await _db.ScalarAsync<long>("select count(*) from agent.tasks where id = any(@ids) and attempt > 1", new { ids }) > 0,
             "the killed worker held no task: nothing was taken over");
     }
+
+    [Fact]
+    public async Task ModelCap_SharedByThreeWorkers_IsNeverExceeded_AndWaitingRunsAreRescheduled()
+    {
+        await _db.ScalarAsync<object>("select agent.set_model_limit('sim-1', 2)");
+        var settings = (string[])[.. WorkerSettings, "--Worker:Concurrency=8"];
+        using var a = await WorkerProcess.StartAsync(_db, _sim, settings);
+        using var b = await WorkerProcess.StartAsync(_db, _sim, settings);
+        using var c = await WorkerProcess.StartAsync(_db, _sim, settings);
+
+        var ids = await _db.ScalarAsync<long[]>(
+            "select agent.enqueue_many(prompts => array(select 'How many products? #' || i from generate_series(1, 30) i))");
+        await WaitUntilAsync("select count(*) = 30 from agent.tasks where id = any(@ids) and status = 'succeeded'", new { ids },
+            TimeSpan.FromSeconds(180));
+
+        Assert.InRange(_sim.Statistics.PeakInFlight["sim-1"], 1, 2);
+        Assert.True(await _db.ScalarAsync<long>(
+            "select count(*) from hangfire.state where name = 'Scheduled' and reason like '%concurrency cap%'") > 0,
+            "no run ever waited: the cap was not exercised");
+        Assert.Equal(0L, await _db.ScalarAsync<long>("select count(*) from agent.model_slots"));
+        Assert.All(await _db.ScalarAsync<int[]>("select array_agg(attempt) from agent.tasks where id = any(@ids)", new { ids }),
+            attempt => Assert.Equal(1, attempt));
+    }
 }
