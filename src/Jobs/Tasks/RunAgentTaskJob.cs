@@ -38,7 +38,15 @@ public sealed partial class RunAgentTaskJob(
     {
         var owner = s_processOwner + ":" + Guid.NewGuid().ToString("N")[..8];
         var lease = options.Value.LeaseDuration;
-        var task = await store.ClaimAsync(taskId, owner, lease, cancellationToken);
+        AgentTask? task;
+        try
+        {
+            task = await store.ClaimAsync(taskId, owner, lease, cancellationToken);
+        }
+        catch (NpgsqlException ex) when (ex.IsTransient && RetryCount(context) < MaxRetries)
+        {
+            throw new TransientRunException(taskId, ex);
+        }
         if (task is null)
         {
             LogNotClaimed(taskId);
@@ -91,7 +99,7 @@ public sealed partial class RunAgentTaskJob(
             else
             {
                 // Shutdown: hand the task back; Hangfire requeues this job and the next run resumes from the checkpoint.
-                await store.ReleaseAsync(taskId, owner, CancellationToken.None);
+                await TryReleaseAsync(taskId, owner);
                 throw;
             }
         }
@@ -103,7 +111,7 @@ public sealed partial class RunAgentTaskJob(
         catch (Exception ex) when (IsTransient(ex) && RetryCount(context) < MaxRetries)
         {
             LogRetrying(ex, taskId);
-            await store.ReleaseAsync(taskId, owner, CancellationToken.None);
+            await TryReleaseAsync(taskId, owner);
             throw new TransientRunException(taskId, ex);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -128,6 +136,22 @@ public sealed partial class RunAgentTaskJob(
             throw new AgentTaskFailedException(taskId, outcome.ErrorCode ?? "failed", outcome.ErrorMessage);
         }
         return string.Create(CultureInfo.InvariantCulture, $"{outcome.Status} after {outcome.Steps} steps");
+    }
+
+    /// <summary>
+    /// Hands the task back. When the database is what failed, the claim simply expires instead and the dispatcher's
+    /// sweep gives the task to a new run.
+    /// </summary>
+    private async Task TryReleaseAsync(long taskId, string owner)
+    {
+        try
+        {
+            await store.ReleaseAsync(taskId, owner, CancellationToken.None);
+        }
+        catch (NpgsqlException ex)
+        {
+            LogReleaseFailed(ex, taskId);
+        }
     }
 
     /// <summary>Failures that may pass: worth handing the task back and retrying later.</summary>
@@ -196,6 +220,9 @@ public sealed partial class RunAgentTaskJob(
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Task {TaskId}: resuming after {Steps} stored steps (attempt {Attempt})")]
     private partial void LogResuming(long taskId, int steps, int attempt);
+
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Warning, Message = "Task {TaskId}: could not hand the task back; its claim will expire")]
+    private partial void LogReleaseFailed(Exception exception, long taskId);
 
     [LoggerMessage(EventId = 3007, Level = LogLevel.Debug, Message = "Task {TaskId}: model {Model} at its cap; retry in {WaitMs:F0} ms")]
     private partial void LogWaitingForModel(long taskId, string model, double waitMs);

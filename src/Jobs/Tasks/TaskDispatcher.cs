@@ -24,13 +24,18 @@ public sealed partial class TaskDispatcher(
 {
     public const string Channel = "agent_tasks";
 
-    // Due queued tasks, and running tasks whose run stopped heartbeating (a killed worker): their next run resumes
-    // from the stored steps. A duplicate job for a task whose old run is somehow alive is harmless: the claim decides.
+    // Due queued tasks; running tasks whose run stopped heartbeating (a killed worker), whose next run resumes from the
+    // stored steps; and queued tasks whose Hangfire job is gone, failed or stuck. A duplicate job for a task whose old
+    // run is somehow alive is harmless: the claim decides.
     private const string DueSql = """
         select id, priority
           from agent.tasks
          where (status = 'queued' and hangfire_job_id is null and run_at <= now())
             or (status = 'running' and lease_expires_at < now())
+            -- a queued task whose job ended or stalled without running it (say, the database was down when it tried)
+            or (status = 'queued' and hangfire_job_id is not null and dispatched_at < now() - @lease
+                and not exists (select 1 from hangfire.job j
+                                 where j.id = hangfire_job_id::bigint and j.statename in ('Enqueued', 'Scheduled', 'Awaiting')))
          order by priority desc, id
          limit @limit
            for update skip locked
@@ -50,7 +55,8 @@ public sealed partial class TaskDispatcher(
     private const string NextDueSql = """
         select extract(epoch from least(
                  (select min(run_at) from agent.tasks where status = 'queued' and hangfire_job_id is null and run_at > now()),
-                 (select min(lease_expires_at) from agent.tasks where status = 'running')) - now())::float8
+                 (select min(lease_expires_at) from agent.tasks where status = 'running'),
+                 (select min(dispatched_at) + @lease from agent.tasks where status = 'queued' and hangfire_job_id is not null)) - now())::float8
         """;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -105,7 +111,8 @@ public sealed partial class TaskDispatcher(
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var due = (await connection.QueryAsync<(long Id, short Priority)>(new CommandDefinition(
-            DueSql, new { limit = options.Value.BatchSize }, transaction, cancellationToken: cancellationToken))).ToList();
+            DueSql, new { limit = options.Value.BatchSize, lease = options.Value.LeaseDuration }, transaction,
+            cancellationToken: cancellationToken))).ToList();
         if (due.Count == 0)
         {
             return 0;
@@ -128,7 +135,8 @@ public sealed partial class TaskDispatcher(
     private async Task<TimeSpan> NextWaitAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var seconds = await connection.ExecuteScalarAsync<double?>(new CommandDefinition(NextDueSql, cancellationToken: cancellationToken));
+        var seconds = await connection.ExecuteScalarAsync<double?>(new CommandDefinition(
+            NextDueSql, new { lease = options.Value.LeaseDuration }, cancellationToken: cancellationToken));
         var poll = options.Value.PollInterval;
         return seconds is { } s && TimeSpan.FromSeconds(Math.Max(s, 0.001)) < poll ? TimeSpan.FromSeconds(Math.Max(s, 0.001)) : poll;
     }
