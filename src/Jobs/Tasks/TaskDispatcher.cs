@@ -32,10 +32,13 @@ public sealed partial class TaskDispatcher(
           from agent.tasks
          where (status = 'queued' and hangfire_job_id is null and run_at <= now())
             or (status = 'running' and lease_expires_at < now())
-            -- a queued task whose job ended or stalled without running it (say, the database was down when it tried)
+            -- a queued task whose job ended, or was fetched and dropped, without running it (say, the database went
+            -- down under it): alive means waiting for its time, or in a queue and not fetched (or fetched just now)
             or (status = 'queued' and hangfire_job_id is not null and dispatched_at < now() - @lease
                 and not exists (select 1 from hangfire.job j
-                                 where j.id = hangfire_job_id::bigint and j.statename in ('Enqueued', 'Scheduled', 'Awaiting')))
+                                 where j.id = hangfire_job_id::bigint and j.statename in ('Scheduled', 'Awaiting'))
+                and not exists (select 1 from hangfire.jobqueue q
+                                 where q.jobid = hangfire_job_id::bigint and (q.fetchedat is null or q.fetchedat > now() - @lease)))
          order by priority desc, id
          limit @limit
            for update skip locked
