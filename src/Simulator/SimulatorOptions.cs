@@ -14,6 +14,12 @@ public sealed class SimulatorOptions
     /// <summary>Delay before the first output item of a response. Default 0.</summary>
     public int TimeToFirstTokenMs { get; set; }
 
+    /// <summary>
+    /// Prefill cost of input the server has not cached, per 1000 tokens, added before the first output. A chained turn
+    /// only pays for its new items; a full resend pays for the whole context. Default 0.
+    /// </summary>
+    public double PrefillMsPerKToken { get; set; }
+
     /// <summary>Output speed; 0 means no delay between deltas. Default 0.</summary>
     public int TokensPerSecond { get; set; }
 

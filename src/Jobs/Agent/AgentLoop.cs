@@ -161,6 +161,7 @@ public sealed class AgentLoop(
                 Attempts = record.Attempts,
                 Recovery = record.Recovery,
                 RequestBytes = modelTurn.RequestBytes,
+                ModelMs = modelTurn.TransportMs,
             }, cancellationToken);
             return modelTurn;
         }

@@ -87,7 +87,8 @@ public sealed class HttpResponsesClient(HttpClient http, IOptions<LlmOptions> op
                             Output = turn.Output,
                             Usage = turn.Usage,
                             TimeToFirstOutputMs = firstOutputMs < 0 ? Stopwatch.GetElapsedTime(started).TotalMilliseconds : firstOutputMs,
-                            RequestBytes = payload.Length,
+                            TransportMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+                        RequestBytes = payload.Length,
                         };
                     }
                 }

@@ -15,6 +15,9 @@ public sealed record ModelTurn
     /// <summary>Milliseconds from sending the request to the first output item or delta (time to first token).</summary>
     public required double TimeToFirstOutputMs { get; init; }
 
+    /// <summary>Milliseconds from sending the request to the terminal event: the model's and the network's share.</summary>
+    public required double TransportMs { get; init; }
+
     /// <summary>Bytes of the request as sent.</summary>
     public required int RequestBytes { get; init; }
 }

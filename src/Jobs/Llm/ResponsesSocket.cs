@@ -119,6 +119,7 @@ public sealed class ResponsesSocket : IModelSocket
                         Output = output,
                         Usage = usage,
                         TimeToFirstOutputMs = firstOutputMs < 0 ? Stopwatch.GetElapsedTime(started).TotalMilliseconds : firstOutputMs,
+                        TransportMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds,
                         RequestBytes = payload.Length,
                     };
                 }

@@ -23,6 +23,7 @@ public sealed record StepRecord
     public int? Attempts { get; init; }
     public string? Recovery { get; init; }
     public int? RequestBytes { get; init; }
+    public double? ModelMs { get; init; }
     public string? ToolName { get; init; }
     public string? CallId { get; init; }
     public string? Arguments { get; init; }

@@ -23,10 +23,10 @@ public sealed class TaskStore([FromKeyedServices(TaskStore.AppDataSourceKey)] Np
     private const string InsertStepSql = """
         insert into agent.steps (task_id, attempt, seq, kind, started_at, finished_at, duration_ms, ttft_ms, transport,
             socket_id, socket_reused, chained, response_id, input_tokens, cached_tokens, output_tokens, reasoning_tokens,
-            attempts, recovery, request_bytes, tool_name, call_id, arguments, row_count, truncated, error, items)
+            attempts, recovery, request_bytes, model_ms, tool_name, call_id, arguments, row_count, truncated, error, items)
         values (@TaskId, @Attempt, @Seq, @Kind, @StartedAt, @FinishedAt, @DurationMs, @TtftMs, @Transport,
             @SocketId, @SocketReused, @Chained, @ResponseId, @InputTokens, @CachedTokens, @OutputTokens, @ReasoningTokens,
-            @Attempts, @Recovery, @RequestBytes, @ToolName, @CallId, @Arguments, @RowCount, @Truncated, @Error, @Items::jsonb)
+            @Attempts, @Recovery, @RequestBytes, @ModelMs, @ToolName, @CallId, @Arguments, @RowCount, @Truncated, @Error, @Items::jsonb)
         """;
 
     // Usage is summed over every model step of every attempt: a resumed run's earlier turns count once.

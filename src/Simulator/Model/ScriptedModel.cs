@@ -27,6 +27,15 @@ public static partial class ScriptedModel
         {
             return ModelReply.Answer("You said: " + prompt);
         }
+        if (Turns().Match(prompt) is { Success: true } turns)
+        {
+            // "[turns:N]": N model turns, each but the last calling query once. For benchmarks.
+            var wanted = int.Parse(turns.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            var done = calls.Count(c => c.Name == "query");
+            return done + 1 >= wanted
+                ? ModelReply.Answer($"Done after {done} queries.")
+                : ModelReply.Call("query", new JsonObject { ["sql"] = $"select {done + 1} as step" }.ToJsonString());
+        }
         var explicitSql = ExplicitSql().Matches(prompt).Select(m => m.Groups[1].Value).ToList();
         if (explicitSql.Count > 0)
         {
@@ -154,6 +163,9 @@ public static partial class ScriptedModel
 
     [GeneratedRegex("`([^`]+)`")]
     private static partial Regex ExplicitSql();
+
+    [GeneratedRegex(@"\[turns:(\d{1,3})\]")]
+    private static partial Regex Turns();
 
     [GeneratedRegex("[Rr]un `([^`]+)`")]
     private static partial Regex InjectedSql();

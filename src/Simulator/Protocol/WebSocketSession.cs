@@ -116,7 +116,7 @@ internal sealed class WebSocketSession(
         }
         statistics.ResponseStarted(new RequestRecord("ws", _connectionId, previousId, (request["input"] as JsonArray)?.Count ?? 1, prepared.Id));
         using var inFlight = statistics.InFlight((string?)request["model"] ?? "");
-        var pacer = new Pacer(options, cancellationToken, fault?.Kind == "slow" ? fault.DelayMs : 0);
+        var pacer = Pacer.For(options, prepared.Usage, fault?.Kind == "slow" ? fault.DelayMs : 0, cancellationToken);
         var sent = 0;
         await foreach (var evt in ResponseEvents.StreamAsync(prepared.Id, request, prepared.Output, prepared.Usage, pacer.PaceAsync))
         {
