@@ -20,6 +20,12 @@ public sealed class SimulatorOptions
     /// </summary>
     public double PrefillMsPerKToken { get; set; }
 
+    /// <summary>
+    /// Per-request cost of <c>POST /v1/responses</c> that a warm socket does not pay (routing, auth, loading the
+    /// request state), added before the first output. Default 0.
+    /// </summary>
+    public int HttpRequestOverheadMs { get; set; }
+
     /// <summary>Output speed; 0 means no delay between deltas. Default 0.</summary>
     public int TokensPerSecond { get; set; }
 

@@ -53,7 +53,7 @@ internal sealed class HttpResponses(SimulatorOptions options, SimulatorStatistic
         }
 
         using var inFlight = statistics.InFlight((string?)request["model"] ?? "");
-        var pacer = Pacer.For(options, prepared.Usage, 0, cancellationToken);
+        var pacer = Pacer.For(options, prepared.Usage, options.HttpRequestOverheadMs, cancellationToken);
         var events = ResponseEvents.StreamAsync(prepared.Id, request, prepared.Output, prepared.Usage, pacer.PaceAsync);
         if (request["stream"] is JsonValue stream && stream.TryGetValue<bool>(out var streaming) && streaming)
         {

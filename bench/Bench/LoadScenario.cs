@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using AgentWorker.Jobs.Llm;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace AgentWorker.Bench;
+
+/// <summary>Throughput of 3-turn tasks as the worker count grows, and concurrent runs one process sustains with a slow model.</summary>
+internal static class LoadScenario
+{
+    public sealed record ThroughputRow(int Workers, int Tasks, double TasksPerSecond, double CommitsPerTask, double HandshakesPer100);
+
+    public sealed record ConcurrencyResult(int Runs, int PeakRunning, double PeakWorkingSetMb, double BaselineMb, double KbPerRun, double Seconds);
+
+    public static async Task<(List<ThroughputRow> Rows, double PlainHangfirePerSecond)> ThroughputAsync(BenchDatabase db, bool smoke)
+    {
+        var rows = new List<ThroughputRow>();
+        var (sim, url) = await SimulatorProfile.ZeroLatency.StartAsync();
+        var tasks = smoke ? 30 : 300;
+        try
+        {
+            foreach (var workers in smoke ? [8] : new[] { 4, 8, 16, 32 })
+            {
+                await using var worker = await HostedWorker.StartAsync(db, url, dashboard: false,
+                    $"--Worker:Concurrency={workers}", $"--Llm:MaxSockets={workers}");
+                await RunBatchAsync(db, workers * 2); // warm-up: JIT, pools, and a socket per worker
+                var handshakesBefore = worker.Services.GetRequiredService<SocketPool>().Statistics.Handshakes;
+                var commitsBefore = await CommitsAsync(db);
+                var elapsed = await RunBatchAsync(db, tasks);
+                await Task.Delay(1500); // let every backend report its commits
+                var commits = await CommitsAsync(db) - commitsBefore;
+                var handshakes = worker.Services.GetRequiredService<SocketPool>().Statistics.Handshakes - handshakesBefore;
+                rows.Add(new ThroughputRow(workers, tasks, tasks / elapsed.TotalSeconds, (double)commits / tasks, handshakes * 100.0 / tasks));
+                Console.WriteLine($"  throughput {workers,2} workers: {Stats.Num(rows[^1].TasksPerSecond)} tasks/s, {Stats.Num(rows[^1].CommitsPerTask)} commits/task");
+            }
+        }
+        finally
+        {
+            await sim.StopAsync();
+            await sim.DisposeAsync();
+        }
+        var plain = await PlainHangfire.ThroughputAsync(db, tasks);
+        Console.WriteLine($"  throughput plain Hangfire no-op jobs, 20 workers: {Stats.Num(plain)} jobs/s");
+        return (rows, plain);
+    }
+
+    public static async Task<ConcurrencyResult> ConcurrencyAsync(BenchDatabase db, bool smoke)
+    {
+        var runs = smoke ? 50 : 500;
+        var (sim, url) = await new SimulatorProfile(0, 1000, 0, 0, 0).StartAsync();
+        try
+        {
+            await using var worker = await HostedWorker.StartAsync(db, url, dashboard: false,
+                $"--Worker:Concurrency={runs}", $"--Llm:MaxSockets={runs}");
+            using var process = Process.GetCurrentProcess();
+            GC.Collect();
+            process.Refresh();
+            var baseline = process.WorkingSet64;
+            var peakRunning = 0;
+            var peakSet = baseline;
+            var watch = Stopwatch.StartNew();
+            await db.ScalarAsync<long[]>($"select agent.enqueue_many(prompts => array(select '[turns:2] slow ' || i from generate_series(1, {runs}) i))");
+            await using var connection = new NpgsqlConnection(db.ConnectionString);
+            await connection.OpenAsync();
+            while (watch.Elapsed < TimeSpan.FromMinutes(5))
+            {
+                await using var command = new NpgsqlCommand(
+                    "select count(*) filter (where status = 'running'), count(*) filter (where status in ('queued', 'running')) from agent.tasks where prompt like '[turns:2] slow %'",
+                    connection);
+                await using var reader = await command.ExecuteReaderAsync();
+                await reader.ReadAsync();
+                var running = (int)reader.GetInt64(0);
+                var open = reader.GetInt64(1);
+                process.Refresh();
+                peakRunning = Math.Max(peakRunning, running);
+                peakSet = Math.Max(peakSet, process.WorkingSet64);
+                if (open == 0)
+                {
+                    break;
+                }
+                await Task.Delay(100);
+            }
+            var mb = 1024.0 * 1024.0;
+            Console.WriteLine($"  concurrency: peak {peakRunning} running of {runs}, working set {Stats.Num(peakSet / mb)} MB");
+            return new ConcurrencyResult(runs, peakRunning, peakSet / mb, baseline / mb, (peakSet - baseline) / 1024.0 / Math.Max(1, peakRunning),
+                watch.Elapsed.TotalSeconds);
+        }
+        finally
+        {
+            await sim.StopAsync();
+            await sim.DisposeAsync();
+        }
+    }
+
+    /// <summary>Enqueues <paramref name="tasks"/> 3-turn tasks at once and waits until all succeeded.</summary>
+    private static async Task<TimeSpan> RunBatchAsync(BenchDatabase db, int tasks)
+    {
+        var watch = Stopwatch.StartNew();
+        var ids = await db.ScalarAsync<long[]>($"select agent.enqueue_many(prompts => array(select '[turns:3] load ' || i from generate_series(1, {tasks}) i))");
+        var list = string.Join(',', ids);
+        while (await db.ScalarAsync<long>($"select count(*) from agent.tasks where id in ({list}) and status in ('queued', 'running')") > 0)
+        {
+            if (watch.Elapsed > TimeSpan.FromMinutes(5))
+            {
+                throw new TimeoutException("the batch did not finish in 5 minutes");
+            }
+            await Task.Delay(10);
+        }
+        var elapsed = watch.Elapsed;
+        var failed = await db.ScalarAsync<long>($"select count(*) from agent.tasks where id in ({list}) and status <> 'succeeded'");
+        return failed == 0 ? elapsed : throw new InvalidOperationException($"{failed} tasks did not succeed");
+    }
+
+    private static Task<long> CommitsAsync(BenchDatabase db) =>
+        db.ScalarAsync<long>("select xact_commit from pg_stat_database where datname = current_database()");
+}

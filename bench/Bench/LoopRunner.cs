@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using AgentWorker.Jobs.Agent;
+using AgentWorker.Jobs.Hosting;
+using AgentWorker.Jobs.Llm;
+using AgentWorker.Jobs.Tasks;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace AgentWorker.Bench;
+
+/// <summary>
+/// Runs tasks through the real agent loop (socket pool, tools, step storage) without Hangfire in between, so the
+/// measured time is the run itself.
+/// </summary>
+internal sealed class LoopRunner : IAsyncDisposable
+{
+    private readonly ServiceProvider _services;
+
+    public LoopRunner(BenchDatabase db, Uri simulator, ModelTransport transport, int maxSockets = 64)
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:App"] = db.ConnectionString,
+            ["ConnectionStrings:Target"] = db.ReaderConnectionString,
+            ["Tools:Schemas"] = "shop",
+            ["Llm:BaseUrl"] = simulator.AbsoluteUri,
+            ["Llm:ApiKey"] = "sim-key",
+            ["Llm:Model"] = "sim-1",
+            ["Llm:Transport"] = transport.ToString(),
+            ["Llm:MaxSockets"] = maxSockets.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }).Build();
+        var services = new ServiceCollection().AddLogging(l => l.SetMinimumLevel(LogLevel.Warning)).AddSingleton<IConfiguration>(config);
+        services.AddAgentWorker(config);
+        _services = services.BuildServiceProvider();
+    }
+
+    public SocketPool Pool => _services.GetRequiredService<SocketPool>();
+
+    /// <summary>Enqueues, claims and runs one task; returns its wall time in ms (the run only).</summary>
+    public async Task<(double WallMs, long Id)> RunAsync(string prompt, CancellationToken cancellationToken)
+    {
+        var client = _services.GetRequiredService<ITaskClient>();
+        var store = _services.GetRequiredService<TaskStore>();
+        var id = await client.EnqueueAsync(new EnqueueRequest { Prompt = prompt, MaxSteps = 50, RunAt = DateTimeOffset.MaxValue.AddYears(-1) },
+            cancellationToken);
+        // run_at far ahead keeps any dispatcher away; the claim below does not look at it.
+        var task = await store.ClaimAsync(id, "bench", TimeSpan.FromMinutes(10), cancellationToken)
+            ?? throw new InvalidOperationException($"task {id} could not be claimed");
+        var loop = _services.GetRequiredService<AgentLoop>();
+        var started = Stopwatch.GetTimestamp();
+        var outcome = await loop.RunAsync(task, [], cancellationToken);
+        var wall = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        await store.FinishAsync(id, "bench", outcome, cancellationToken);
+        if (outcome.Status != "succeeded")
+        {
+            throw new InvalidOperationException($"task {id} {outcome.Status}: {outcome.ErrorMessage}");
+        }
+        return (wall, id);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Pool.DisposeAsync();
+        await _services.DisposeAsync();
+    }
+}

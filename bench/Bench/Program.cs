@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using AgentWorker.Bench;
+
+// bash bench/run [--smoke]: every scenario against a local PostgreSQL (WORKER_TEST_POSTGRES, an admin connection
+// string, set by scripts/pg-up) and the in-process simulator; report under bench/results (smoke: .local/bench-smoke).
+var smoke = args.Contains("--smoke");
+var root = FindRoot();
+var output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault()
+    ?? Path.Combine(root, smoke ? ".local/bench-smoke" : "bench/results");
+var admin = Environment.GetEnvironmentVariable("WORKER_TEST_POSTGRES")
+    ?? throw new InvalidOperationException("WORKER_TEST_POSTGRES (an admin connection string) is not set; run through bench/run.");
+
+var watch = Stopwatch.StartNew();
+Console.WriteLine(smoke ? "Benchmarks, smoke run (tiny samples)" : "Benchmarks, full run");
+async Task<T> InFreshDatabaseAsync<T>(Func<BenchDatabase, Task<T>> scenario)
+{
+    await using var db = await BenchDatabase.CreateAsync(admin, root);
+    return await scenario(db);
+}
+
+var transport = await InFreshDatabaseAsync(db => TransportScenario.RunAsync(db, smoke));
+var overhead = await InFreshDatabaseAsync(db => OverheadScenario.RunAsync(db, smoke));
+Console.WriteLine($"  overhead per turn p50 {Stats.Ms(overhead.TurnP50)} ms, per tool call p50 {Stats.Ms(overhead.ToolP50)} ms");
+var pickup = await InFreshDatabaseAsync(db => PickupScenario.RunAsync(db, smoke));
+var (throughput, plain) = await InFreshDatabaseAsync(db => LoadScenario.ThroughputAsync(db, smoke));
+var concurrency = await InFreshDatabaseAsync(db => LoadScenario.ConcurrencyAsync(db, smoke));
+
+var postgres = await InFreshDatabaseAsync(db => db.ScalarAsync<string>("select version()"));
+var machine = $"Machine: {Environment.ProcessorCount} cores ({CpuModel()}), {Memory()}, {RuntimeInformation.OSDescription}; "
+    + $".NET {Environment.Version}; {postgres.Split(" on ")[0]}; commit {Git(root)}; run took {watch.Elapsed.TotalMinutes:F1} min.";
+var report = Report.Write(new Report.Results(machine, transport, overhead, pickup, throughput, plain, concurrency, smoke), output);
+Console.WriteLine($"Report: {report}");
+return 0;
+
+static string FindRoot()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+    {
+        if (File.Exists(Path.Combine(dir.FullName, "Worker.sln")))
+        {
+            return dir.FullName;
+        }
+    }
+    throw new InvalidOperationException("Worker.sln not found above " + AppContext.BaseDirectory);
+}
+
+static string CpuModel() =>
+    File.Exists("/proc/cpuinfo")
+        ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU"
+        : "unknown CPU";
+
+static string Memory() =>
+    $"{GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024):F0} GiB";
+
+static string Git(string root)
+{
+    try
+    {
+        using var git = Process.Start(new ProcessStartInfo("git", "rev-parse --short HEAD") { WorkingDirectory = root, RedirectStandardOutput = true })!;
+        var sha = git.StandardOutput.ReadToEnd().Trim();
+        git.WaitForExit();
+        return sha.Length > 0 ? sha : "unknown";
+    }
+    catch (System.ComponentModel.Win32Exception)
+    {
+        return "unknown";
+    }
+}

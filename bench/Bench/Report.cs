@@ -1,0 +1,166 @@
+using System.Globalization;
+using System.Text;
+
+namespace AgentWorker.Bench;
+
+/// <summary>Writes the report (Markdown), the figures behind the plots (CSV) and says which targets are met.</summary>
+internal static class Report
+{
+    public sealed record Results(
+        string Machine,
+        List<TransportScenario.Row> Transport,
+        OverheadScenario.Result Overhead,
+        List<PickupScenario.Row> Pickup,
+        List<LoadScenario.ThroughputRow> Throughput,
+        double PlainHangfirePerSecond,
+        LoadScenario.ConcurrencyResult Concurrency,
+        bool Smoke);
+
+    public static string Write(Results r, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        WriteCsv(Path.Combine(directory, "transport.csv"), "turns pooled_ws fresh_ws http",
+            r.Transport.GroupBy(t => t.Turns).Select(g => $"{g.Key} {P50(g, "pooled-ws")} {P50(g, "fresh-ws")} {P50(g, "http")}"));
+        WriteCsv(Path.Combine(directory, "throughput.csv"), "workers tasks_per_second",
+            r.Throughput.Select(t => $"{t.Workers} {F(t.TasksPerSecond)}"));
+        WriteCsv(Path.Combine(directory, "pickup.csv"), "path p50 p95 p99",
+            r.Pickup.Select(p => $"\"{p.Path}\" {F(p.P50)} {F(p.P95)} {F(p.P99)}"));
+
+        var md = new StringBuilder();
+        md.AppendLine(CultureInfo.InvariantCulture, $"# Benchmark report{(r.Smoke ? " (smoke run: tiny samples, not for reading)" : "")}");
+        md.AppendLine();
+        md.AppendLine("Produced by `bash bench/run`. Every figure comes from this one run on this one machine; read ratios and");
+        md.AppendLine("percentiles, not absolute times.");
+        md.AppendLine();
+        md.AppendLine(r.Machine);
+        md.AppendLine();
+        AppendTargets(md, r);
+        AppendTransport(md, r);
+        AppendOverhead(md, r);
+        AppendPickup(md, r);
+        AppendLoad(md, r);
+        var path = Path.Combine(directory, "report.md");
+        File.WriteAllText(path, md.ToString());
+        return path;
+    }
+
+    private static void AppendTargets(StringBuilder md, Results r)
+    {
+        var sql = r.Pickup.First(p => p.Path.Contains("SQL", StringComparison.Ordinal));
+        var ten = r.Transport.Where(t => t.Turns == 10).ToList();
+        var tenRatio = ten.Count == 0 ? double.NaN : ten.First(t => t.Mode == "pooled-ws").P50 / ten.First(t => t.Mode == "http").P50;
+        var best = r.Throughput.Count == 0 ? double.NaN : r.Throughput.Max(t => t.TasksPerSecond);
+        var commits = r.Throughput.Count == 0 ? double.NaN : r.Throughput.Average(t => t.CommitsPerTask);
+        var handshakes = r.Throughput.Count == 0 ? double.NaN : r.Throughput.Max(t => t.HandshakesPer100);
+        md.AppendLine("## Targets (from `DESIGN.md`)");
+        md.AppendLine();
+        md.AppendLine("| figure | target | measured | met |");
+        md.AppendLine("|---|---|---|---|");
+        Row(md, "enqueue by SQL from another session → run start", "p50 ≤ 5 ms, p99 ≤ 25 ms",
+            $"p50 {Stats.Ms(sql.P50)} ms, p99 {Stats.Ms(sql.P99)} ms", sql.P50 <= 5 && sql.P99 <= 25);
+        Row(md, "worker overhead per model turn over raw socket time", "≤ 0.5 ms p50", $"{Stats.Ms(r.Overhead.TurnP50)} ms p50",
+            r.Overhead.TurnP50 <= 0.5);
+        Row(md, "10-turn task, pooled chained WebSocket vs HTTP/SSE per turn", "wall time ≤ 0.6×", double.IsNaN(tenRatio) ? "not run (smoke)" : $"{Stats.Num(tenRatio, "F2")}×",
+            double.IsNaN(tenRatio) ? null : tenRatio <= 0.6);
+        Row(md, "handshakes on the critical path after warm-up", "0", $"{Stats.Num(handshakes)} per 100 tasks", handshakes == 0);
+        Row(md, "3-turn tasks per second, zero-latency model", "≥ plain Hangfire no-op jobs in the same run",
+            $"{Stats.Num(best)} tasks/s vs {Stats.Num(r.PlainHangfirePerSecond)} no-op jobs/s", best >= r.PlainHangfirePerSecond);
+        Row(md, "commits per 3-turn task (ours + Hangfire's)", "≤ 35", Stats.Num(commits), commits <= 35);
+        Row(md, "concurrent runs in one process, 1 s model latency", "≥ 500 at < 500 MB",
+            $"{r.Concurrency.PeakRunning} at {Stats.Num(r.Concurrency.PeakWorkingSetMb)} MB",
+            r.Concurrency.PeakRunning >= 500 && r.Concurrency.PeakWorkingSetMb < 500);
+        md.AppendLine();
+    }
+
+    private static void Row(StringBuilder md, string figure, string target, string measured, bool? met) =>
+        md.AppendLine(CultureInfo.InvariantCulture, $"| {figure} | {target} | {measured} | {(met is null ? "-" : met.Value ? "yes" : "**no**")} |");
+
+    private static void AppendTransport(StringBuilder md, Results r)
+    {
+        md.AppendLine("## Transport: pooled chained WebSocket vs fresh WebSocket vs HTTP/SSE");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"Simulator: {TransportScenario.Profile.Describe()}. Each task: N model turns, a `query` tool call");
+        md.AppendLine("between turns, every step stored. (a) warm pooled socket, turns chained with `previous_response_id`; (b) a fresh");
+        md.AppendLine("socket per task (handshake paid), chained; (c) `POST /v1/responses` with SSE per turn, full context each time.");
+        md.AppendLine();
+        md.AppendLine("| turns | mode | tasks | p50 ms | p95 ms | bytes sent / task | p50 vs HTTP |");
+        md.AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var group in r.Transport.GroupBy(t => t.Turns))
+        {
+            var http = group.First(t => t.Mode == "http").P50;
+            foreach (var t in group)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {t.Turns} | {t.Mode} | {t.Tasks} | {Stats.Ms(t.P50)} | {Stats.Ms(t.P95)} | {t.BytesPerTask:F0} | {t.P50 / http:F2}× |");
+            }
+        }
+        md.AppendLine();
+        md.AppendLine("![wall time per task](transport.png)");
+        md.AppendLine();
+    }
+
+    private static void AppendOverhead(StringBuilder md, Results r)
+    {
+        var o = r.Overhead;
+        md.AppendLine("## Worker overhead (zero-latency model)");
+        md.AppendLine();
+        md.AppendLine("Per model turn: the step's duration minus the time inside the socket (request sent to terminal event):");
+        md.AppendLine("building the request, transcript bookkeeping, parsing. Per tool call: the step's duration minus the same query");
+        md.AppendLine(CultureInfo.InvariantCulture, $"run bare on a pooled connection (p50 {Stats.Ms(o.BareQueryP50)} ms): argument checks, the read-only transaction, the");
+        md.AppendLine("snapshot, `DISCARD ALL`, formatting. Step inserts happen after the duration is taken.");
+        md.AppendLine();
+        md.AppendLine("| what | samples | p50 ms | p99 ms |");
+        md.AppendLine("|---|---|---|---|");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| per model turn | {o.Turns} | {Stats.Ms(o.TurnP50)} | {Stats.Ms(o.TurnP99)} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| per tool call | {o.ToolCalls} | {Stats.Ms(o.ToolP50)} | {Stats.Ms(o.ToolP99)} |");
+        md.AppendLine();
+    }
+
+    private static void AppendPickup(StringBuilder md, Results r)
+    {
+        md.AppendLine("## Pickup latency: enqueue → run start");
+        md.AppendLine();
+        md.AppendLine("Ours: `created_at` to `started_at` of the task (the database's clock), one task at a time. Plain Hangfire:");
+        md.AppendLine("enqueue to job start of a no-op job with `Hangfire.PostgreSql` defaults (15 s queue poll), measured in-process.");
+        md.AppendLine();
+        md.AppendLine("| path | samples | p50 ms | p95 ms | p99 ms |");
+        md.AppendLine("|---|---|---|---|---|");
+        foreach (var p in r.Pickup)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {p.Path} | {p.Samples} | {Stats.Ms(p.P50)} | {Stats.Ms(p.P95)} | {Stats.Ms(p.P99)} |");
+        }
+        md.AppendLine();
+    }
+
+    private static void AppendLoad(StringBuilder md, Results r)
+    {
+        md.AppendLine("## Throughput and concurrency");
+        md.AppendLine();
+        md.AppendLine("3-turn tasks (3 model turns, 2 tool calls, 5 stored steps each) against a zero-latency simulator, one worker");
+        md.AppendLine("process with `Worker__Concurrency` = `Llm__MaxSockets` = workers; commits counted in `pg_stat_database` over the");
+        md.AppendLine(CultureInfo.InvariantCulture, $"batch (ours and Hangfire's). Reference: plain Hangfire no-op jobs drained by 20 workers: {Stats.Num(r.PlainHangfirePerSecond)} jobs/s.");
+        md.AppendLine();
+        md.AppendLine("| workers | tasks | tasks/s | commits / task | handshakes / 100 tasks after warm-up |");
+        md.AppendLine("|---|---|---|---|---|");
+        foreach (var t in r.Throughput)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"| {t.Workers} | {t.Tasks} | {Stats.Num(t.TasksPerSecond)} | {Stats.Num(t.CommitsPerTask)} | {Stats.Num(t.HandshakesPer100)} |");
+        }
+        md.AppendLine();
+        md.AppendLine("![tasks per second by worker count](throughput.png)");
+        md.AppendLine();
+        var c = r.Concurrency;
+        md.AppendLine(CultureInfo.InvariantCulture, $"With a 1 s model latency (time to first token), {c.Runs} two-turn tasks enqueued at once into one process with");
+        md.AppendLine(CultureInfo.InvariantCulture, $"{c.Runs} Hangfire workers and sockets: peak **{c.PeakRunning}** runs at once, working set {Stats.Num(c.BaselineMb)} MB before and");
+        md.AppendLine(CultureInfo.InvariantCulture, $"**{Stats.Num(c.PeakWorkingSetMb)} MB** at the peak (about {Stats.Num(c.KbPerRun, "F0")} KB per run, socket included); all done in {Stats.Num(c.Seconds)} s.");
+        md.AppendLine();
+    }
+
+    private static string P50(IEnumerable<TransportScenario.Row> rows, string mode) => F(rows.First(r => r.Mode == mode).P50);
+
+    private static string F(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
+
+    private static void WriteCsv(string path, string header, IEnumerable<string> lines) =>
+        File.WriteAllLines(path, lines.Prepend("# " + header));
+}
