@@ -15,11 +15,27 @@ internal static class PlainHangfire
     private static readonly ConcurrentQueue<double> s_latencies = new();
     private static int s_done;
 
-    /// <summary>The no-op job: records how long after its enqueue it started.</summary>
-    public static void Noop(long enqueuedAt)
+    /// <summary>The no-op job: records how long after its enqueue (wall clock, in ticks) it started.</summary>
+    public static void Noop(long enqueuedUtcTicks)
     {
-        s_latencies.Enqueue(Stopwatch.GetElapsedTime(enqueuedAt).TotalMilliseconds);
+        s_latencies.Enqueue((TimeProvider.System.GetUtcNow().UtcTicks - enqueuedUtcTicks) / (double)TimeSpan.TicksPerMillisecond);
         Interlocked.Increment(ref s_done);
+    }
+
+    /// <summary>
+    /// Run in a child process (<c>Bench enqueue-ref</c>): enqueues from another process, as a client would. Enqueued in
+    /// the server's own process, Hangfire.PostgreSql wakes its workers through an in-process signal, which no real
+    /// client gets.
+    /// </summary>
+    public static async Task EnqueueFromHereAsync(string connectionString, int count, TimeSpan gap)
+    {
+        var client = new BackgroundJobClient(NewStorage(connectionString));
+        for (var i = 0; i < count; i++)
+        {
+            var now = TimeProvider.System.GetUtcNow().UtcTicks;
+            client.Enqueue(() => Noop(now));
+            await Task.Delay(gap);
+        }
     }
 
     private static PostgreSqlStorage Storage(BenchDatabase db)
@@ -27,11 +43,11 @@ internal static class PlainHangfire
         // The worker hosts of the earlier scenarios set Hangfire's process-wide activator to their (now disposed)
         // containers; the static no-op job needs none.
         GlobalConfiguration.Configuration.UseActivator(new JobActivator());
-        return NewStorage(db);
+        return NewStorage(db.ConnectionString);
     }
 
-    private static PostgreSqlStorage NewStorage(BenchDatabase db) => new(
-        new NpgsqlConnectionFactory(db.ConnectionString, new PostgreSqlStorageOptions { SchemaName = "hangfire_ref" }),
+    private static PostgreSqlStorage NewStorage(string connectionString) => new(
+        new NpgsqlConnectionFactory(connectionString, new PostgreSqlStorageOptions { SchemaName = "hangfire_ref" }),
         new PostgreSqlStorageOptions { SchemaName = "hangfire_ref" });
 
     /// <summary>Enqueue-to-start latency of <paramref name="samples"/> jobs enqueued one by one.</summary>
@@ -42,13 +58,16 @@ internal static class PlainHangfire
         {
         }
         using var server = new BackgroundJobServer(new BackgroundJobServerOptions { WorkerCount = 20 }, storage);
-        var client = new BackgroundJobClient(storage);
         s_done = 0;
-        for (var i = 0; i < samples; i++)
+        var self = Environment.ProcessPath!; // dotnet
+        using (var child = Process.Start(new ProcessStartInfo(self)
         {
-            var now = Stopwatch.GetTimestamp();
-            client.Enqueue(() => Noop(now));
-            await Task.Delay(gap);
+            ArgumentList = { typeof(PlainHangfire).Assembly.Location, "enqueue-ref", db.ConnectionString,
+                samples.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ((int)gap.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        })!)
+        {
+            await child.WaitForExitAsync();
         }
         var waited = Stopwatch.StartNew();
         while (Volatile.Read(ref s_done) < samples && waited.Elapsed < TimeSpan.FromSeconds(60))

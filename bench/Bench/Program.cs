@@ -4,6 +4,13 @@ using AgentWorker.Bench;
 
 // bash bench/run [--smoke]: every scenario against a local PostgreSQL (WORKER_TEST_POSTGRES, an admin connection
 // string, set by scripts/pg-up) and the in-process simulator; report under bench/results (smoke: .local/bench-smoke).
+if (args is ["enqueue-ref", var connection, var count, var gapMs])
+{
+    await PlainHangfire.EnqueueFromHereAsync(connection, int.Parse(count, System.Globalization.CultureInfo.InvariantCulture),
+        TimeSpan.FromMilliseconds(int.Parse(gapMs, System.Globalization.CultureInfo.InvariantCulture)));
+    return 0;
+}
+
 var smoke = args.Contains("--smoke");
 var root = FindRoot();
 var output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault()

@@ -8,6 +8,19 @@ public static class HangfireStorage
 {
     public const string SchemaName = "hangfire";
 
+    /// <summary>
+    /// Hangfire's own commits do not wait for the WAL flush (<c>synchronous_commit=off</c>): a crash may lose its last
+    /// few state changes, which costs nothing here, because <c>agent.tasks</c> is the source of truth. A job lost that
+    /// way is dispatched again by the dispatcher's sweep, and one that runs twice finds its task claimed. Every commit
+    /// of ours that matters (steps, outcomes) still waits for the flush.
+    /// </summary>
+    internal static string WithoutWaitingForFlush(string connectionString)
+    {
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        builder.Options = string.Join(' ', new[] { builder.Options, "-c synchronous_commit=off" }.Where(o => !string.IsNullOrWhiteSpace(o)));
+        return builder.ConnectionString;
+    }
+
     public static IGlobalConfiguration UseAgentStorage(this IGlobalConfiguration configuration, string connectionString)
     {
         ArgumentNullException.ThrowIfNull(configuration);
@@ -15,7 +28,7 @@ public static class HangfireStorage
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
-            .UsePostgreSqlStorage(options => options.UseNpgsqlConnection(connectionString), new PostgreSqlStorageOptions
+            .UsePostgreSqlStorage(options => options.UseNpgsqlConnection(WithoutWaitingForFlush(connectionString)), new PostgreSqlStorageOptions
             {
                 SchemaName = SchemaName,
                 // Installed by MigrationRunner under its advisory lock, before any Hangfire component starts.

@@ -113,6 +113,9 @@ public sealed partial class TaskDispatcher(
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // A lost dispatch record only means the task is dispatched again (the claim decides): no need to wait for the flush.
+        await connection.ExecuteAsync(new CommandDefinition("set local synchronous_commit = off", transaction: transaction,
+            cancellationToken: cancellationToken));
         var due = (await connection.QueryAsync<(long Id, short Priority)>(new CommandDefinition(
             DueSql, new { limit = options.Value.BatchSize, lease = options.Value.LeaseDuration }, transaction,
             cancellationToken: cancellationToken))).ToList();
