@@ -15,7 +15,7 @@ internal sealed class BenchDatabase : IAsyncDisposable
     {
         _admin = admin;
         Name = name;
-        ConnectionString = new NpgsqlConnectionStringBuilder(admin) { Database = name, MaxPoolSize = 200 }.ConnectionString;
+        ConnectionString = new NpgsqlConnectionStringBuilder(admin) { Database = name, MaxPoolSize = 600 }.ConnectionString;
         ReaderConnectionString = new NpgsqlConnectionStringBuilder(ConnectionString) { Username = "agent_reader", Password = ReaderPassword }
             .ConnectionString;
     }

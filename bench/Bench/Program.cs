@@ -26,6 +26,14 @@ async Task<T> InFreshDatabaseAsync<T>(Func<BenchDatabase, Task<T>> scenario)
     return await scenario(db);
 }
 
+if (args.Contains("--load-only"))
+{
+    // A quick look at throughput and concurrency alone (console only, no report).
+    await InFreshDatabaseAsync(db => LoadScenario.ThroughputAsync(db, smoke));
+    await InFreshDatabaseAsync(db => LoadScenario.ConcurrencyAsync(db, smoke));
+    return 0;
+}
+
 var transport = await InFreshDatabaseAsync(db => TransportScenario.RunAsync(db, smoke));
 var overhead = await InFreshDatabaseAsync(db => OverheadScenario.RunAsync(db, smoke));
 Console.WriteLine($"  overhead per turn p50 {Stats.Ms(overhead.TurnP50)} ms, per tool call p50 {Stats.Ms(overhead.ToolP50)} ms");
