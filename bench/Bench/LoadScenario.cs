@@ -59,13 +59,14 @@ internal static class LoadScenario
             var peakRunning = 0;
             var peakSet = baseline;
             var watch = Stopwatch.StartNew();
-            await db.ScalarAsync<long[]>($"select agent.enqueue_many(prompts => array(select '[turns:2] slow ' || i from generate_series(1, {runs}) i))");
+            // Ten 1-second turns per task: long enough that all runs overlap however fast they start.
+            await db.ScalarAsync<long[]>($"select agent.enqueue_many(prompts => array(select '[turns:10] slow ' || i from generate_series(1, {runs}) i))");
             await using var connection = new NpgsqlConnection(db.ConnectionString);
             await connection.OpenAsync();
             while (watch.Elapsed < TimeSpan.FromMinutes(5))
             {
                 await using var command = new NpgsqlCommand(
-                    "select count(*) filter (where status = 'running'), count(*) filter (where status in ('queued', 'running')) from agent.tasks where prompt like '[turns:2] slow %'",
+                    "select count(*) filter (where status = 'running'), count(*) filter (where status in ('queued', 'running')) from agent.tasks where prompt like '[turns:10] slow %'",
                     connection);
                 await using var reader = await command.ExecuteReaderAsync();
                 await reader.ReadAsync();

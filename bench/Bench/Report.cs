@@ -151,7 +151,7 @@ internal static class Report
         md.AppendLine("![tasks per second by worker count](throughput.png)");
         md.AppendLine();
         var c = r.Concurrency;
-        md.AppendLine(CultureInfo.InvariantCulture, $"With a 1 s model latency (time to first token), {c.Runs} two-turn tasks enqueued at once into one process with");
+        md.AppendLine(CultureInfo.InvariantCulture, $"With a 1 s model latency (time to first token), {c.Runs} ten-turn tasks enqueued at once into one process with");
         md.AppendLine(CultureInfo.InvariantCulture, $"{c.Runs} Hangfire workers and sockets: peak **{c.PeakRunning}** runs at once, working set {Stats.Num(c.BaselineMb)} MB before and");
         md.AppendLine(CultureInfo.InvariantCulture, $"**{Stats.Num(c.PeakWorkingSetMb)} MB** at the peak (about {Stats.Num(c.KbPerRun, "F0")} KB per run, socket included); all done in {Stats.Num(c.Seconds)} s.");
         md.AppendLine();
