@@ -44,7 +44,7 @@ public sealed class AgentLoop(
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && deadline.IsCancellationRequested)
         {
             return TaskOutcome.Failed("deadline", $"The task passed its deadline ({task.Deadline:O}) after {run.Steps} steps.",
-                run.Usage, run.Steps);
+                run.Steps);
         }
     }
 
@@ -53,8 +53,6 @@ public sealed class AgentLoop(
     {
         private readonly Transcript _transcript = new();
         private int _seq = task.LastSeq;
-
-        public TokenUsage Usage { get; private set; }
 
         public int Steps { get; private set; }
 
@@ -65,7 +63,7 @@ public sealed class AgentLoop(
             if (answer is not null)
             {
                 // The last run stored its final turn but stopped before it could record the outcome.
-                return TaskOutcome.Succeeded(answer, Usage, Steps);
+                return TaskOutcome.Succeeded(answer, Steps);
             }
             var consecutiveToolErrors = 0;
             await using var session = loop._model.OpenSession(task.Id);
@@ -78,19 +76,19 @@ public sealed class AgentLoop(
                     if (consecutiveToolErrors >= loop._agent.MaxConsecutiveToolErrors)
                     {
                         return TaskOutcome.Failed("tool_errors",
-                            $"{consecutiveToolErrors} tool calls in a row failed; the last: {Truncate(_lastToolError, 500)}", Usage, Steps);
+                            $"{consecutiveToolErrors} tool calls in a row failed; the last: {Truncate(_lastToolError, 500)}", Steps);
                     }
                 }
                 if (turn > task.MaxSteps)
                 {
                     return TaskOutcome.Failed("max_steps",
-                        $"The model was still calling tools after {task.MaxSteps} turns (max_steps).", Usage, Steps);
+                        $"The model was still calling tools after {task.MaxSteps} turns (max_steps).", Steps);
                 }
                 var modelTurn = await ModelTurnAsync(session, cancellationToken);
                 calls = FunctionCalls(modelTurn.Output);
                 if (calls.Count == 0)
                 {
-                    return TaskOutcome.Succeeded(AnswerText(modelTurn.Output), Usage, Steps);
+                    return TaskOutcome.Succeeded(AnswerText(modelTurn.Output), Steps);
                 }
             }
         }
@@ -144,7 +142,6 @@ public sealed class AgentLoop(
             var record = await session.RunTurnAsync(CreateEvent, cancellationToken);
             var modelTurn = record.Turn;
             _transcript.AddResponse(modelTurn.Output);
-            Usage += modelTurn.Usage;
             var items = new JsonArray(modelTurn.Output.Select(o => (JsonNode)o.DeepClone()).ToArray()).ToJsonString();
             await SaveStepAsync(NewStep("model", startedAt, started, items) with
             {

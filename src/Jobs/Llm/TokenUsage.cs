@@ -5,12 +5,6 @@ namespace AgentWorker.Jobs.Llm;
 /// <summary>Token usage of one response, as reported on <c>response.completed</c>.</summary>
 public readonly record struct TokenUsage(long InputTokens, long CachedTokens, long OutputTokens, long ReasoningTokens)
 {
-    public static TokenUsage operator +(TokenUsage a, TokenUsage b) => new(
-        a.InputTokens + b.InputTokens, a.CachedTokens + b.CachedTokens,
-        a.OutputTokens + b.OutputTokens, a.ReasoningTokens + b.ReasoningTokens);
-
-    public static TokenUsage Add(TokenUsage left, TokenUsage right) => left + right;
-
     internal static TokenUsage FromJson(JsonNode? usage)
     {
         if (usage is not JsonObject u)

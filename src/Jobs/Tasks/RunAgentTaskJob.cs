@@ -116,7 +116,7 @@ public sealed partial class RunAgentTaskJob(
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            outcome = TaskOutcome.Failed(ex is ModelException ? "model_error" : "internal_error", ex.Message, default, 0);
+            outcome = TaskOutcome.Failed(ex is ModelException ? "model_error" : "internal_error", ex.Message, 0);
             LogRunFailed(ex, taskId);
         }
         finally
