@@ -58,8 +58,7 @@ public sealed partial class TaskDispatcher(
     private const string NextDueSql = """
         select extract(epoch from least(
                  (select min(run_at) from agent.tasks where status = 'queued' and hangfire_job_id is null and run_at > now()),
-                 (select min(lease_expires_at) from agent.tasks where status = 'running'),
-                 (select min(dispatched_at) + @lease from agent.tasks where status = 'queued' and hangfire_job_id is not null)) - now())::float8
+                 (select min(lease_expires_at) from agent.tasks where status = 'running')) - now())::float8
         """;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -141,8 +140,8 @@ public sealed partial class TaskDispatcher(
     private async Task<TimeSpan> NextWaitAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var seconds = await connection.ExecuteScalarAsync<double?>(new CommandDefinition(
-            NextDueSql, new { lease = options.Value.LeaseDuration }, cancellationToken: cancellationToken));
+        // Lost jobs are found by the regular poll: a queued task waiting on a live retry must not make this loop spin.
+        var seconds = await connection.ExecuteScalarAsync<double?>(new CommandDefinition(NextDueSql, cancellationToken: cancellationToken));
         var poll = options.Value.PollInterval;
         return seconds is { } s && TimeSpan.FromSeconds(Math.Max(s, 0.001)) < poll ? TimeSpan.FromSeconds(Math.Max(s, 0.001)) : poll;
     }

@@ -77,7 +77,8 @@ public class AgentEnvironment : IAsyncLifetime
     /// <summary>Waits until the task leaves queued/running; returns its final status.</summary>
     public async Task<string> WaitForTaskAsync(long id, TimeSpan? timeout = null)
     {
-        var limit = timeout ?? TimeSpan.FromSeconds(60);
+        // Beyond the dispatcher's lease (60 s): a task whose job was lost is dispatched again by its sweep by then.
+        var limit = timeout ?? TimeSpan.FromSeconds(120);
         var started = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
