@@ -13,18 +13,21 @@ namespace AgentWorker.Dashboard;
 /// </summary>
 public static class DashboardApp
 {
+    /// <summary>Loopback only, so the API needs no key and the dashboard admits local requests.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
     public static WebApplication Create(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
         {
-            builder.WebHost.UseUrls("http://127.0.0.1:5080");
+            builder.WebHost.UseUrls(DefaultUrl);
         }
         builder.Services.AddHostLogging(builder.Configuration);
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         var apiKey = builder.Configuration.GetSection(ApiKeyOptions.SectionName).Get<ApiKeyOptions>() ?? new ApiKeyOptions();
-        var urls = (builder.Configuration["urls"] ?? builder.Configuration["ASPNETCORE_URLS"] ?? "http://127.0.0.1:5080")
+        var urls = (builder.Configuration["urls"] ?? builder.Configuration["ASPNETCORE_URLS"] ?? DefaultUrl)
             .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         ApiKeyCheck.EnsureKeyWhenExposed(urls, apiKey);
         builder.Services.AddHostedService<MigrateOnStart>();

@@ -53,8 +53,7 @@ public sealed class HttpResponsesClient(HttpClient http, IOptions<LlmOptions> op
             {
                 throw await RefusedAsync(response, cancellationToken);
             }
-            var assembler = new TurnAssembler();
-            var firstOutputMs = -1.0;
+            var assembler = new TurnAssembler(started);
             await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
             using var reader = new StreamReader(stream, Encoding.UTF8);
             var data = new StringBuilder();
@@ -74,22 +73,9 @@ public sealed class HttpResponsesClient(HttpClient http, IOptions<LlmOptions> op
                     var evt = JsonNode.Parse(data.ToString()) as JsonObject
                         ?? throw new ModelException(ModelFailureKind.Protocol, "An SSE data record is not a JSON object.");
                     data.Clear();
-                    var done = assembler.Accept(evt);
-                    if (firstOutputMs < 0 && assembler.SawOutput)
+                    if (assembler.Accept(evt) is { } turn)
                     {
-                        firstOutputMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                    }
-                    if (done is { } turn)
-                    {
-                        return new ModelTurn
-                        {
-                            ResponseId = turn.ResponseId,
-                            Output = turn.Output,
-                            Usage = turn.Usage,
-                            TimeToFirstOutputMs = firstOutputMs < 0 ? Stopwatch.GetElapsedTime(started).TotalMilliseconds : firstOutputMs,
-                            TransportMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-                        RequestBytes = payload.Length,
-                        };
+                        return assembler.ToTurn(turn, payload.Length);
                     }
                 }
             }

@@ -94,34 +94,18 @@ public sealed class ResponsesSocket : IModelSocket
         ArgumentNullException.ThrowIfNull(createEvent);
         ObjectDisposedException.ThrowIf(IsBroken, this);
         var payload = JsonSerializer.SerializeToUtf8Bytes(createEvent);
-        var started = Stopwatch.GetTimestamp();
-        var firstOutputMs = -1.0;
-        var assembler = new TurnAssembler();
+        var assembler = new TurnAssembler(Stopwatch.GetTimestamp());
         try
         {
             await _socket.SendAsync(payload, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
             while (true)
             {
                 var evt = await ReceiveEventAsync(cancellationToken);
-                var done = assembler.Accept(evt);
-                if (firstOutputMs < 0 && assembler.SawOutput)
+                if (assembler.Accept(evt) is { } done)
                 {
-                    firstOutputMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                }
-                if (done is not null)
-                {
-                    var (responseId, output, usage) = done.Value;
-                    LastResponseId = responseId;
+                    LastResponseId = done.ResponseId;
                     TurnCount++;
-                    return new ModelTurn
-                    {
-                        ResponseId = responseId,
-                        Output = output,
-                        Usage = usage,
-                        TimeToFirstOutputMs = firstOutputMs < 0 ? Stopwatch.GetElapsedTime(started).TotalMilliseconds : firstOutputMs,
-                        TransportMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-                        RequestBytes = payload.Length,
-                    };
+                    return assembler.ToTurn(done, payload.Length);
                 }
             }
         }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 
 namespace AgentWorker.Jobs.Llm;
@@ -6,9 +7,10 @@ namespace AgentWorker.Jobs.Llm;
 /// Folds the server events of one turn into a <see cref="ModelTurn"/>, whatever the transport.
 /// Checks that <c>sequence_number</c> increases and turns terminal failures into <see cref="ModelException"/>.
 /// </summary>
-internal sealed class TurnAssembler
+internal sealed class TurnAssembler(long startedTimestamp)
 {
     private readonly SortedDictionary<int, JsonObject> _doneItems = [];
+    private double _firstOutputMs = -1;
     private long _lastSequence = long.MinValue;
     private string? _responseId;
 
@@ -31,6 +33,10 @@ internal sealed class TurnAssembler
         }
 
         SawOutput |= type.StartsWith("response.output_item", StringComparison.Ordinal) || type.EndsWith(".delta", StringComparison.Ordinal);
+        if (SawOutput && _firstOutputMs < 0)
+        {
+            _firstOutputMs = Stopwatch.GetElapsedTime(startedTimestamp).TotalMilliseconds;
+        }
         switch (type)
         {
             case "response.created":
@@ -57,6 +63,26 @@ internal sealed class TurnAssembler
             default:
                 return null;
         }
+    }
+
+    public TurnAssembler()
+        : this(Stopwatch.GetTimestamp())
+    {
+    }
+
+    /// <summary>The finished turn with its timings, measured from the timestamp the request was sent at.</summary>
+    public ModelTurn ToTurn((string ResponseId, IReadOnlyList<JsonObject> Output, TokenUsage Usage) done, int requestBytes)
+    {
+        var elapsed = Stopwatch.GetElapsedTime(startedTimestamp).TotalMilliseconds;
+        return new ModelTurn
+        {
+            ResponseId = done.ResponseId,
+            Output = done.Output,
+            Usage = done.Usage,
+            TimeToFirstOutputMs = _firstOutputMs < 0 ? elapsed : _firstOutputMs,
+            TransportMs = elapsed,
+            RequestBytes = requestBytes,
+        };
     }
 
     private (string, IReadOnlyList<JsonObject>, TokenUsage) Complete(JsonObject? response)
