@@ -22,7 +22,7 @@ internal static class LoadScenario
             foreach (var workers in smoke ? [8] : new[] { 4, 8, 16, 32 })
             {
                 await using var worker = await HostedWorker.StartAsync(db, url, dashboard: false,
-                    $"--Worker:Concurrency={workers}", $"--Llm:MaxSockets={workers}");
+                    $"--Worker:MaxRuns={workers}", $"--Llm:MaxSockets={workers}");
                 await RunBatchAsync(db, workers * 2); // warm-up: JIT, pools, and a socket per worker
                 var handshakesBefore = worker.Services.GetRequiredService<SocketPool>().Statistics.Handshakes;
                 var commitsBefore = await CommitsAsync(db);
@@ -51,7 +51,7 @@ internal static class LoadScenario
         try
         {
             await using var worker = await HostedWorker.StartAsync(db, url, dashboard: false,
-                $"--Worker:Concurrency={runs}", $"--Llm:MaxSockets={runs}");
+                $"--Worker:MaxRuns={runs}", $"--Llm:MaxSockets={runs}");
             using var process = Process.GetCurrentProcess();
             GC.Collect();
             process.Refresh();

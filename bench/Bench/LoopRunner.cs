@@ -2,6 +2,7 @@ using System.Diagnostics;
 using AgentWorker.Jobs.Agent;
 using AgentWorker.Jobs.Hosting;
 using AgentWorker.Jobs.Llm;
+using AgentWorker.Jobs.Runs;
 using AgentWorker.Jobs.Tasks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,7 +11,7 @@ using Microsoft.Extensions.Logging;
 namespace AgentWorker.Bench;
 
 /// <summary>
-/// Runs tasks through the real agent loop (socket pool, tools, step storage) without Hangfire in between, so the
+/// Runs tasks through the real agent loop (socket pool, tools, step storage) without the executor in between, so the
 /// measured time is the run itself.
 /// </summary>
 internal sealed class LoopRunner : IAsyncDisposable
@@ -41,18 +42,15 @@ internal sealed class LoopRunner : IAsyncDisposable
     public async Task<(double WallMs, long Id)> RunAsync(string prompt, CancellationToken cancellationToken)
     {
         var client = _services.GetRequiredService<ITaskClient>();
-        var store = _services.GetRequiredService<TaskStore>();
-        var id = await client.EnqueueAsync(new EnqueueRequest { Prompt = prompt, MaxSteps = 50, RunAt = DateTimeOffset.MaxValue.AddYears(-1) },
+        var id = await client.EnqueueAsync(new EnqueueRequest { Prompt = prompt, MaxSteps = 50, RunAt = TimeProvider.System.GetUtcNow().AddYears(50) },
             cancellationToken);
-        // run_at far ahead keeps any dispatcher away; the claim below does not look at it.
-        var task = await store.ClaimAsync(id, "bench", TimeSpan.FromMinutes(10), cancellationToken)
-            ?? throw new InvalidOperationException($"task {id} could not be claimed");
+        // run_at far ahead keeps any executor away: the loop runs here, its steps stored as in a real run.
+        var task = new AgentTask { Id = id, Prompt = prompt, MaxSteps = 50, Attempt = 1, LastSeq = 0 };
         var loop = _services.GetRequiredService<AgentLoop>();
         var started = Stopwatch.GetTimestamp();
-        var outcome = await loop.RunAsync(task, [], cancellationToken);
+        var outcome = await loop.RunAsync(task, [], _services.GetRequiredService<RunStore>(), cancellationToken);
         var wall = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        await store.FinishAsync(id, "bench", outcome, cancellationToken);
-        if (outcome.Status != "succeeded")
+        if (outcome.Status != TaskStatuses.Succeeded)
         {
             throw new InvalidOperationException($"task {id} {outcome.Status}: {outcome.ErrorMessage}");
         }

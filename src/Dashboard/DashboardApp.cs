@@ -2,7 +2,7 @@ using AgentWorker.Dashboard.Pages;
 using AgentWorker.Hosting;
 using AgentWorker.Jobs.Hosting;
 using AgentWorker.Jobs.Migrations;
-using AgentWorker.Jobs.Tasks;
+using AgentWorker.Jobs.Runs;
 using Hangfire;
 
 namespace AgentWorker.Dashboard;

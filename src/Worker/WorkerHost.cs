@@ -1,12 +1,13 @@
 using AgentWorker.Hosting;
 using AgentWorker.Jobs.Hosting;
 using AgentWorker.Jobs.Migrations;
-using AgentWorker.Jobs.Tasks;
+using AgentWorker.Jobs.Runs;
 using Hangfire;
 
 namespace AgentWorker.Worker;
 
-/// <summary>The worker process: migrations and checks, the dispatcher, the socket pool and the Hangfire server.</summary>
+/// <summary>The worker process: migrations and checks, the run executor and its Hangfire mirror, the socket pool, and a
+/// Hangfire server with a few workers for control jobs.</summary>
 public static class WorkerHost
 {
     public static HostApplicationBuilder CreateBuilder(string[] args)
@@ -19,20 +20,21 @@ public static class WorkerHost
         builder.Services.AddHostedService<MigrateOnStart>();
         builder.Services.AddHostedService<StartupChecks>();
         builder.Services.AddAgentWorker(configuration);
-        builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
+        if (configuration["Worker:Concurrency"] is not null)
+        {
+            throw new InvalidOperationException(
+                "Worker:Concurrency (Worker__Concurrency) is gone: runs no longer use Hangfire worker threads. Set Worker__MaxRuns "
+                + "(agent runs in flight per process, default 256) and, if needed, Worker__ControlWorkers (Hangfire workers for control jobs, default 2).");
+        }
         var app = AgentJobsServiceCollectionExtensions.AppConnectionString(configuration);
         builder.Services.AddHangfire(hangfire => CancelTaskOnJobDeleted.Register(hangfire.UseAgentStorage(app), app));
         builder.Services.AddHangfireServer((services, server) =>
         {
-            server.Queues = TaskQueues.All;
-            server.WorkerCount = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorkerOptions>>().Value.Concurrency;
-            server.ServerName = Environment.MachineName + ":" + Environment.ProcessId;
-            // A job deleted in the dashboard stops its run within about a second.
-            server.CancellationCheckInterval = TimeSpan.FromSeconds(1);
-            // Retries and runs waiting for a model slot come back as scheduled jobs: look for due ones every second
-            // (Hangfire's default is 15 s).
-            server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+            // Control jobs only (Requeue hand-offs, schedules, maintenance): agent runs are on the executor.
+            server.Queues = [AgentTaskJob.ControlQueue, "default"];
+            server.WorkerCount = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<RunOptions>>().Value.ControlWorkers;
+            server.ServerName = "control:" + Environment.MachineName + ":" + Environment.ProcessId;
         });
         return builder;
     }

@@ -8,7 +8,7 @@ namespace AgentWorker.Dashboard.Pages;
 /// The reads behind the dashboard's agent pages. Synchronous on purpose: Hangfire renders pages synchronously,
 /// as its own pages read their storage.
 /// </summary>
-internal sealed class AgentTaskQueries([FromKeyedServices(TaskStore.AppDataSourceKey)] NpgsqlDataSource dataSource)
+internal sealed class AgentTaskQueries([FromKeyedServices(AppDatabase.Key)] NpgsqlDataSource dataSource)
 {
     private const string RecentSql = """
         select t.id, t.status, t.prompt, t.hangfire_job_id as HangfireJobId, t.created_at as CreatedAt,

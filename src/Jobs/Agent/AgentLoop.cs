@@ -15,41 +15,41 @@ namespace AgentWorker.Jobs.Agent;
 public sealed class AgentLoop(
     ModelClient model,
     ToolRegistry tools,
-    TaskStore store,
     IOptions<LlmOptions> llmOptions,
     IOptions<AgentOptions> agentOptions,
     TimeProvider time)
 {
     private readonly ModelClient _model = model;
     private readonly ToolRegistry _tools = tools;
-    private readonly TaskStore _store = store;
     private readonly LlmOptions _llm = llmOptions.Value;
     private readonly AgentOptions _agent = agentOptions.Value;
     private readonly TimeProvider _time = time;
     /// <summary>Runs (or resumes, from <paramref name="checkpoint"/>: the task's stored steps) one task.</summary>
-    public async Task<TaskOutcome> RunAsync(AgentTask task, IReadOnlyList<CheckpointStep> checkpoint, CancellationToken cancellationToken)
+    public async Task<TaskOutcome> RunAsync(
+        AgentTask task, IReadOnlyList<CheckpointStep> checkpoint, IStepSink steps, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(steps);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         if (task.Deadline is { } until)
         {
             var left = new DateTimeOffset(DateTime.SpecifyKind(until, DateTimeKind.Utc)) - _time.GetUtcNow();
             deadline.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
         }
-        var run = new Run(this, task);
+        var run = new Run(this, task, steps);
         try
         {
             return await run.ExecuteAsync(checkpoint, deadline.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && deadline.IsCancellationRequested)
         {
-            return TaskOutcome.Failed("deadline", $"The task passed its deadline ({task.Deadline:O}) after {run.Steps} steps.",
+            return TaskOutcome.Failed(ErrorCodes.Deadline, $"The task passed its deadline ({task.Deadline:O}) after {run.Steps} steps.",
                 run.Steps);
         }
     }
 
     /// <summary>The state of one run: transcript, step counter, usage.</summary>
-    private sealed class Run(AgentLoop loop, AgentTask task)
+    private sealed class Run(AgentLoop loop, AgentTask task, IStepSink sink)
     {
         private readonly Transcript _transcript = new();
         private int _seq = task.LastSeq;
@@ -75,13 +75,13 @@ public sealed class AgentLoop(
                     consecutiveToolErrors = failed ? consecutiveToolErrors + 1 : 0;
                     if (consecutiveToolErrors >= loop._agent.MaxConsecutiveToolErrors)
                     {
-                        return TaskOutcome.Failed("tool_errors",
+                        return TaskOutcome.Failed(ErrorCodes.ToolErrors,
                             $"{consecutiveToolErrors} tool calls in a row failed; the last: {Truncate(_lastToolError, 500)}", Steps);
                     }
                 }
                 if (turn > task.MaxSteps)
                 {
-                    return TaskOutcome.Failed("max_steps",
+                    return TaskOutcome.Failed(ErrorCodes.MaxSteps,
                         $"The model was still calling tools after {task.MaxSteps} turns (max_steps).", Steps);
                 }
                 var modelTurn = await ModelTurnAsync(session, cancellationToken);
@@ -106,7 +106,7 @@ public sealed class AgentLoop(
             foreach (var step in checkpoint)
             {
                 var items = (JsonNode.Parse(step.Items) as JsonArray ?? []).OfType<JsonObject>().Select(i => (JsonObject)i.DeepClone()).ToList();
-                if (step.Kind == "model")
+                if (step.Kind == StepKinds.Model)
                 {
                     turns++;
                     lastOutput = items;
@@ -143,7 +143,7 @@ public sealed class AgentLoop(
             var modelTurn = record.Turn;
             _transcript.AddResponse(modelTurn.Output);
             var items = new JsonArray(modelTurn.Output.Select(o => (JsonNode)o.DeepClone()).ToArray()).ToJsonString();
-            await SaveStepAsync(NewStep("model", startedAt, started, items) with
+            await SaveStepAsync(NewStep(StepKinds.Model, startedAt, started, items) with
             {
                 TtftMs = modelTurn.TimeToFirstOutputMs,
                 Transport = record.Transport,
@@ -197,7 +197,7 @@ public sealed class AgentLoop(
             {
                 _lastToolError = result.Output;
             }
-            await SaveStepAsync(NewStep("tool", startedAt, started, new JsonArray(output.DeepClone()).ToJsonString()) with
+            await SaveStepAsync(NewStep(StepKinds.Tool, startedAt, started, new JsonArray(output.DeepClone()).ToJsonString()) with
             {
                 ToolName = name,
                 CallId = callId,
@@ -224,7 +224,7 @@ public sealed class AgentLoop(
 
         private async Task SaveStepAsync(StepRecord step, CancellationToken cancellationToken)
         {
-            await loop._store.InsertStepAsync(step, cancellationToken);
+            await sink.SaveAsync(step, cancellationToken);
             Steps++;
         }
 

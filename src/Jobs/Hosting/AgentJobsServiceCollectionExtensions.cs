@@ -1,6 +1,7 @@
 using AgentWorker.Jobs.Agent;
 using AgentWorker.Jobs.Llm;
 using AgentWorker.Jobs.Migrations;
+using AgentWorker.Jobs.Runs;
 using AgentWorker.Jobs.Tasks;
 using AgentWorker.Jobs.Telemetry;
 using AgentWorker.Jobs.Tools;
@@ -21,16 +22,20 @@ public static class AgentJobsServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var app = AppConnectionString(configuration);
-        services.AddKeyedSingleton(TaskStore.AppDataSourceKey, (_, _) => NpgsqlDataSource.Create(app));
+        services.AddKeyedSingleton(AppDatabase.Key, (_, _) => NpgsqlDataSource.Create(AppDatabase.ForPool(app)));
+        services.AddKeyedSingleton(AppDatabase.ListenKey, (_, _) => NpgsqlDataSource.Create(AppDatabase.ForListening(app)));
         services.AddSingleton(sp => new MigrationRunner(
-            sp.GetRequiredKeyedService<NpgsqlDataSource>(TaskStore.AppDataSourceKey),
+            sp.GetRequiredKeyedService<NpgsqlDataSource>(AppDatabase.Key),
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<MigrationRunner>>()));
         services.AddSingleton<ITaskClient, TaskClient>();
         services.AddSingleton(TimeProvider.System);
         return services;
     }
 
-    /// <summary>Everything that runs tasks: options, socket pool, tools, loop, store, Hangfire job and dispatcher.</summary>
+    /// <summary>
+    /// Everything that runs tasks: options, socket pool, tools, loop, the run executor and the Hangfire mirror. The host
+    /// adds Hangfire itself (storage, and a server with <see cref="RunOptions.ControlWorkers"/> workers for control jobs).
+    /// </summary>
     public static IServiceCollection AddAgentWorker(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
@@ -38,7 +43,7 @@ public static class AgentJobsServiceCollectionExtensions
         services.AddOptions<LlmOptions>().BindConfiguration(LlmOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ToolsOptions>().BindConfiguration(ToolsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<DispatcherOptions>().BindConfiguration(DispatcherOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RunOptions>().BindConfiguration(RunOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton<ISocketConnector, WebSocketConnector>();
         services.AddSingleton<SocketPool>();
@@ -61,13 +66,15 @@ public static class AgentJobsServiceCollectionExtensions
         services.AddSingleton<IAgentTool, DescribeTableTool>();
         services.AddSingleton<IAgentTool, QueryTool>();
         services.AddSingleton<ToolRegistry>();
-        services.AddSingleton<TaskStore>();
-        services.AddTransient<AgentLoop>();
-        services.AddTransient<RunAgentTaskJob>();
-        services.AddHostedService<TaskDispatcher>();
-        services.AddSingleton<RunCancellations>();
+        services.AddSingleton<AgentLoop>();
         services.AddSingleton<ModelWaits>();
-        services.AddHostedService<CancelListener>();
+        services.AddSingleton<RunStore>();
+        services.AddTransient<AgentTaskJob>();
+        // The mirror first: hosted services stop in reverse order, so it still writes what the executor's shutdown reports.
+        services.AddSingleton<HangfireMirror>();
+        services.AddHostedService(sp => sp.GetRequiredService<HangfireMirror>());
+        services.AddSingleton<RunExecutor>();
+        services.AddHostedService(sp => sp.GetRequiredService<RunExecutor>());
         return services;
     }
 

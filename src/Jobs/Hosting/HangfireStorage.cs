@@ -8,6 +8,9 @@ public static class HangfireStorage
 {
     public const string SchemaName = "hangfire";
 
+    /// <summary>Connections of Hangfire's pool when the App connection string sets no <c>Maximum Pool Size</c>.</summary>
+    public const int DefaultPoolSize = 10;
+
     /// <summary>
     /// Hangfire's own commits do not wait for the WAL flush (<c>synchronous_commit=off</c>): a crash may lose its last
     /// few state changes, which costs nothing here, because <c>agent.tasks</c> is the source of truth. A job lost that
@@ -16,7 +19,12 @@ public static class HangfireStorage
     /// </summary>
     internal static string WithoutWaitingForFlush(string connectionString)
     {
-        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "agent-hangfire" };
+        if (!Tasks.AppDatabase.SetsPoolSize(connectionString))
+        {
+            // Control workers, the executor's mirror, server heartbeats and the dashboard: a few connections.
+            builder.MaxPoolSize = DefaultPoolSize;
+        }
         builder.Options = string.Join(' ', new[] { builder.Options, "-c synchronous_commit=off" }.Where(o => !string.IsNullOrWhiteSpace(o)));
         return builder.ConnectionString;
     }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Polly.CircuitBreaker;
+using AgentWorker.Jobs.Tasks;
 
 namespace AgentWorker.Jobs.Llm;
 
@@ -60,7 +61,7 @@ public sealed class ModelSession : IAsyncDisposable
             countAttempt();
             var turn = await socket.RunTurnAsync(Request(buildRequest, chained), cancellationToken);
             _lease.MarkUsed();
-            return new TurnRecord { Turn = turn, Transport = "ws", SocketId = socket.Id, SocketReused = reused, Chained = chained, Attempts = 1 };
+            return new TurnRecord { Turn = turn, Transport = StepKinds.WebSocketTransport, SocketId = socket.Id, SocketReused = reused, Chained = chained, Attempts = 1 };
         }
         catch (ModelException ex) when (ex.IsRecoverableOnFreshSocket)
         {
@@ -78,7 +79,7 @@ public sealed class ModelSession : IAsyncDisposable
         }
         var again = await fresh.RunTurnAsync(Request(buildRequest, chained: false), cancellationToken);
         _lease!.MarkUsed(); // SocketAsync returned a socket, so there is a lease.
-        return new TurnRecord { Turn = again, Transport = "ws", SocketId = fresh.Id, SocketReused = false, Chained = false, Attempts = 1 };
+        return new TurnRecord { Turn = again, Transport = StepKinds.WebSocketTransport, SocketId = fresh.Id, SocketReused = false, Chained = false, Attempts = 1 };
     }
 
     private JsonObject Request(Func<bool, JsonObject> buildRequest, bool chained)
@@ -94,7 +95,7 @@ public sealed class ModelSession : IAsyncDisposable
     private async Task<TurnRecord> HttpTurnAsync(Func<bool, JsonObject> buildRequest, CancellationToken cancellationToken)
     {
         var turn = await _client.Http.RunTurnAsync(buildRequest(false), cancellationToken);
-        return new TurnRecord { Turn = turn, Transport = "http", Chained = false, Attempts = 1 };
+        return new TurnRecord { Turn = turn, Transport = StepKinds.HttpTransport, Chained = false, Attempts = 1 };
     }
 
     /// <summary>

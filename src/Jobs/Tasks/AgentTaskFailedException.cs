@@ -1,6 +1,6 @@
 namespace AgentWorker.Jobs.Tasks;
 
-/// <summary>Thrown by the Hangfire job after a task was stored as failed, so the dashboard shows the job failed with the reason.</summary>
+/// <summary>The failure a failed task's Hangfire job shows: the error code and message stored on the task.</summary>
 public sealed class AgentTaskFailedException(long taskId, string errorCode, string? errorMessage)
     : Exception($"Agent task {taskId} failed ({errorCode}): {errorMessage}")
 {

@@ -3,9 +3,9 @@ namespace AgentWorker.Jobs.Tasks;
 /// <summary>How a run ended: stored on the task in one statement (its token usage is summed from the stored steps).</summary>
 public sealed record TaskOutcome(string Status, string? ResultText, string? ErrorCode, string? ErrorMessage, int Steps)
 {
-    public static TaskOutcome Succeeded(string resultText, int steps) => new("succeeded", resultText, null, null, steps);
+    public static TaskOutcome Succeeded(string resultText, int steps) => new(TaskStatuses.Succeeded, resultText, null, null, steps);
 
-    public static TaskOutcome Failed(string code, string message, int steps) => new("failed", null, code, message, steps);
+    public static TaskOutcome Failed(string code, string message, int steps) => new(TaskStatuses.Failed, null, code, message, steps);
 
-    public static TaskOutcome Cancelled(string message) => new("cancelled", null, "cancelled", message, 0);
+    public static TaskOutcome Cancelled(string message) => new(TaskStatuses.Cancelled, null, ErrorCodes.Cancelled, message, 0);
 }

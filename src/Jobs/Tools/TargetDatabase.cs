@@ -20,6 +20,11 @@ public sealed class TargetDatabase : IAsyncDisposable
         Options = options;
         Layers = layers;
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "agent-tools" };
+        if (!Tasks.AppDatabase.SetsPoolSize(connectionString))
+        {
+            // A tool call holds a connection for one statement: a small pool serves every run of the process.
+            builder.MaxPoolSize = DefaultPoolSize;
+        }
         if (layers.HasFlag(SafetyLayers.Session))
         {
             builder.Options = string.Join(' ',
@@ -31,6 +36,9 @@ public sealed class TargetDatabase : IAsyncDisposable
         UserName = builder.Username ?? "";
         DataSource = NpgsqlDataSource.Create(builder.ConnectionString);
     }
+
+    /// <summary>Connections of the tools' pool when the target connection string sets no <c>Maximum Pool Size</c>.</summary>
+    public const int DefaultPoolSize = 16;
 
     public ToolsOptions Options { get; }
 

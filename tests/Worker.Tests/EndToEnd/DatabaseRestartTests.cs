@@ -65,7 +65,7 @@ public sealed class DatabaseRestartTests : IAsyncLifetime
     {
         var database = new TestDatabase(null!, "agent", _admin);
         await using var sim = await SimulatorHost.StartAsync("--Simulator:TimeToFirstTokenMs=50");
-        string[] settings = ["--Dispatcher:LeaseDuration=00:00:03", "--Dispatcher:PollInterval=00:00:01", "--Worker:Concurrency=8"];
+        string[] settings = ["--Worker:LeaseDuration=00:00:03", "--Worker:PollInterval=00:00:01", "--Worker:MaxRuns=8"];
         using var a = await WorkerProcess.StartAsync(database, sim, settings);
         using var b = await WorkerProcess.StartAsync(database, sim, settings);
         var ids = await database.ScalarAsync<long[]>(

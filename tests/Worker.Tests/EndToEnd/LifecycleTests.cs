@@ -23,13 +23,8 @@ public sealed class LifecycleTests(AgentEnvironment env) : IClassFixture<AgentEn
             .EnsureSuccessStatusCode();
     }
 
-    private async Task WaitForStepsAsync(long id, int count)
-    {
-        for (var i = 0; i < 400 && await env.Database.ScalarAsync<long>("select count(*) from agent.steps where task_id = @id", new { id }) < count; i++)
-        {
-            await Task.Delay(25, Ct);
-        }
-    }
+    private Task WaitForStepsAsync(long id, int count) =>
+        env.Database.WaitUntilAsync("select count(*) >= @count from agent.steps where task_id = @id", new { id, count });
 
     private async Task<(string Status, string? ErrorCode, long Steps, double SecondsAfterCancel)> OutcomeAsync(long id)
     {
@@ -91,29 +86,62 @@ public sealed class LifecycleTests(AgentEnvironment env) : IClassFixture<AgentEn
     }
 
     [Fact]
-    public async Task DuplicateJob_ForATaskThatIsRunning_ExitsWithoutRunningIt()
+    public async Task DashboardRequeue_OfACancelledTasksJob_ResumesFromItsStepsAsANewJob()
     {
-        await SlowSecondTurnAsync(1_500);
+        await SlowSecondTurnAsync(10_000);
         var id = await env.Database.ScalarAsync<long>("select agent.enqueue(prompt => 'How many orders are there?')");
         await WaitForStepsAsync(id, 2);
-        var jobs = env.WorkerServices.GetRequiredService<IBackgroundJobClient>();
+        Assert.True(await env.Database.ScalarAsync<bool>("select agent.cancel(@id)", new { id }));
+        Assert.Equal("cancelled", await env.WaitForTaskAsync(id));
+        var oldJob = await WaitForJobStateAsync(id, "Deleted");
 
-        var duplicate = jobs.Create(
-            AgentWorker.Jobs.Tasks.TaskQueues.JobFor(id, 0),
-            new Hangfire.States.EnqueuedState(AgentWorker.Jobs.Tasks.TaskQueues.Normal));
+        Assert.True(env.WorkerServices.GetRequiredService<IBackgroundJobClient>().Requeue(oldJob));
 
-        Assert.Equal("succeeded", await env.WaitForTaskAsync(id));
-        var result = await env.Database.ScalarAsync<string?>(
-            "select data ->> 'Result' from hangfire.state where jobid = @job::bigint and name = 'Succeeded'", new { job = duplicate });
-        for (var i = 0; i < 100 && result is null; i++)
+        await env.Database.WaitUntilAsync("select status = 'succeeded' from agent.tasks where id = @id", new { id });
+        var steps = await env.Database.ScalarAsync<string>(
+            "select string_agg(kind || ':' || attempt, ',' order by seq) from agent.steps where task_id = @id", new { id });
+        Assert.Equal("model:1,tool:1,model:2,tool:2,model:2,tool:2,model:2", steps); // the cancelled run's two steps kept, not redone
+        var newJob = await WaitForJobStateAsync(id, "Succeeded");
+        Assert.NotEqual(oldJob, newJob);
+        var monitoring = env.WorkerServices.GetRequiredService<JobStorage>().GetMonitoringApi();
+        Assert.Contains("Requeued", monitoring.JobDetails(oldJob).History[0].Data["Result"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Mirror_SucceededAndFailedTasks_ShowAsHangfireJobsWithTheirOutcome()
+    {
+        var ok = await env.Database.ScalarAsync<long>("select agent.enqueue(prompt => 'How many customers are there?')");
+        var bad = await env.Database.ScalarAsync<long>("select agent.enqueue(prompt => 'How many orders are there?', max_steps => 1)");
+        Assert.Equal("succeeded", await env.WaitForTaskAsync(ok));
+        Assert.Equal("failed", await env.WaitForTaskAsync(bad));
+
+        var monitoring = env.WorkerServices.GetRequiredService<JobStorage>().GetMonitoringApi();
+        var okJob = monitoring.JobDetails(await WaitForJobStateAsync(ok, "Succeeded"));
+        var badJob = monitoring.JobDetails(await WaitForJobStateAsync(bad, "Failed"));
+
+        Assert.Equal(["Succeeded", "Processing"], okJob.History.Select(h => h.StateName));
+        Assert.Equal(ok, (long)okJob.Job.Args[0]);
+        Assert.Contains("There are", okJob.History[0].Data["Result"], StringComparison.Ordinal);
+        Assert.Equal("max_steps", badJob.History[0].Reason);
+        Assert.Contains("max_steps", badJob.History[0].Data["ExceptionMessage"], StringComparison.Ordinal);
+        Assert.True(monitoring.GetStatistics().Succeeded > 0);
+        Assert.Empty(monitoring.EnqueuedJobs(AgentWorker.Jobs.Runs.AgentTaskJob.ControlQueue, 0, 10)); // no worker ever fetches a mirror job
+    }
+
+    /// <summary>Waits until the task's current mirror job is in <paramref name="state"/>; returns the job id.</summary>
+    private async Task<string> WaitForJobStateAsync(long id, string state)
+    {
+        var monitoring = env.WorkerServices.GetRequiredService<JobStorage>().GetMonitoringApi();
+        for (var i = 0; ; i++)
         {
+            var jobId = await env.Database.ScalarAsync<string?>("select hangfire_job_id from agent.tasks where id = @id", new { id });
+            if (jobId is not null && monitoring.JobDetails(jobId)?.History.FirstOrDefault()?.StateName == state)
+            {
+                return jobId;
+            }
+            Assert.True(i < 200, $"task {id}'s job never reached {state}");
             await Task.Delay(50, Ct);
-            result = await env.Database.ScalarAsync<string?>(
-                "select data ->> 'Result' from hangfire.state where jobid = @job::bigint and name = 'Succeeded'", new { job = duplicate });
         }
-        Assert.Contains("skipped", result, StringComparison.Ordinal);
-        Assert.Equal(1, await env.Database.ScalarAsync<int>("select attempt from agent.tasks where id = @id", new { id }));
-        Assert.Equal(4L, await env.Database.ScalarAsync<long>("select count(*) from agent.steps where task_id = @id and kind = 'model'", new { id }));
     }
 
     [Fact]

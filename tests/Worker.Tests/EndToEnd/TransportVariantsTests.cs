@@ -21,7 +21,7 @@ public sealed class HttpOnlyEnvironment : AgentEnvironment
 /// <summary>A worker with a pool of 4 sockets and 4 runs at a time.</summary>
 public sealed class SmallPoolEnvironment : AgentEnvironment
 {
-    protected override IEnumerable<string> WorkerArguments => ["--Llm:MaxSockets=4", "--Worker:Concurrency=4"];
+    protected override IEnumerable<string> WorkerArguments => ["--Llm:MaxSockets=4", "--Worker:MaxRuns=4"];
 }
 
 internal static class TaskSteps

@@ -9,7 +9,7 @@ public sealed class WorkerProcessTests(PostgresServer server) : IAsyncLifetime
 {
     private static readonly string[] WorkerSettings =
     [
-        "--Dispatcher:LeaseDuration=00:00:03", "--Dispatcher:PollInterval=00:00:01", "--Logging:LogLevel:Default=Warning",
+        "--Worker:LeaseDuration=00:00:03", "--Worker:PollInterval=00:00:01", "--Logging:LogLevel:Default=Warning",
     ];
 
     private static readonly string[] CleanRun = ["model", "tool", "model", "tool", "model", "tool", "model"];
@@ -31,16 +31,6 @@ public sealed class WorkerProcessTests(PostgresServer server) : IAsyncLifetime
         await _db.DisposeAsync();
     }
 
-    private async Task WaitUntilAsync(string sql, object parameters, TimeSpan timeout)
-    {
-        var started = System.Diagnostics.Stopwatch.StartNew();
-        while (!await _db.ScalarAsync<bool>(sql, parameters))
-        {
-            Assert.True(started.Elapsed < timeout, $"timed out waiting for: {sql}");
-            await Task.Delay(50, Ct);
-        }
-    }
-
     private async Task<Dictionary<long, List<(int Seq, string Kind, int Attempt)>>> StepsAsync(long[] ids)
     {
         await using var connection = _db.Open();
@@ -53,17 +43,17 @@ public sealed class WorkerProcessTests(PostgresServer server) : IAsyncLifetime
     public async Task KilledMidTask_AnotherWorkerResumesAfterTheLastStoredStep()
     {
         long id;
-        using (var first = await WorkerProcess.StartAsync(_db, _sim, [.. WorkerSettings, "--Worker:Concurrency=2"]))
+        using (var first = await WorkerProcess.StartAsync(_db, _sim, [.. WorkerSettings, "--Worker:MaxRuns=2"]))
         {
             id = await _db.ScalarAsync<long>("select agent.enqueue(prompt => 'How many customers are there?')");
-            await WaitUntilAsync("select count(*) >= 3 from agent.steps where task_id = @id", new { id }, TimeSpan.FromSeconds(30));
+            await _db.WaitUntilAsync("select count(*) >= 3 from agent.steps where task_id = @id", new { id }, TimeSpan.FromSeconds(30));
             first.Kill();
         }
         var storedBefore = await _db.ScalarAsync<long>("select count(*) from agent.steps where task_id = @id", new { id });
         Assert.Equal("running", await _db.ScalarAsync<string>("select status from agent.tasks where id = @id", new { id }));
 
-        using var second = await WorkerProcess.StartAsync(_db, _sim, [.. WorkerSettings, "--Worker:Concurrency=2"]);
-        await WaitUntilAsync("select status = 'succeeded' from agent.tasks where id = @id", new { id }, TimeSpan.FromSeconds(60));
+        using var second = await WorkerProcess.StartAsync(_db, _sim, [.. WorkerSettings, "--Worker:MaxRuns=2"]);
+        await _db.WaitUntilAsync("select status = 'succeeded' from agent.tasks where id = @id", new { id }, TimeSpan.FromSeconds(60));
 
         var steps = (await StepsAsync([id]))[id];
         Assert.Equal(CleanRun, steps.Select(s => s.Kind)); // no completed turn or tool call was done twice
@@ -83,16 +73,16 @@ public sealed class WorkerProcessTests(PostgresServer server) : IAsyncLifetime
     [Fact]
     public async Task ThreeWorkers300Tasks_OneKilledMidRun_AllSucceedWithNoStepDoneTwice()
     {
-        var settings = (string[])[.. WorkerSettings, "--Worker:Concurrency=8"];
+        var settings = (string[])[.. WorkerSettings, "--Worker:MaxRuns=8"];
         using var a = await WorkerProcess.StartAsync(_db, _sim, settings);
         using var b = await WorkerProcess.StartAsync(_db, _sim, settings);
         using var c = await WorkerProcess.StartAsync(_db, _sim, settings);
 
         var ids = await _db.ScalarAsync<long[]>(
             "select agent.enqueue_many(prompts => array(select 'How many orders? #' || i from generate_series(1, 300) i))");
-        await WaitUntilAsync("select count(*) >= 60 from agent.tasks where status = 'succeeded'", new { }, TimeSpan.FromSeconds(120));
+        await _db.WaitUntilAsync("select count(*) >= 60 from agent.tasks where status = 'succeeded'", new { }, TimeSpan.FromSeconds(120));
         b.Kill();
-        await WaitUntilAsync("select count(*) = 300 from agent.tasks where status not in ('queued', 'running')", new { }, TimeSpan.FromSeconds(240));
+        await _db.WaitUntilAsync("select count(*) = 300 from agent.tasks where status not in ('queued', 'running')", new { }, TimeSpan.FromSeconds(240));
 
         Assert.Equal(300L, await _db.ScalarAsync<long>("select count(*) from agent.tasks where status = 'succeeded'"));
         var steps = await StepsAsync(ids);
@@ -106,19 +96,18 @@ public sealed class WorkerProcessTests(PostgresServer server) : IAsyncLifetime
     public async Task ModelCap_SharedByThreeWorkers_IsNeverExceeded_AndWaitingRunsAreRescheduled()
     {
         await _db.ScalarAsync<object>("select agent.set_model_limit('sim-1', 2)");
-        var settings = (string[])[.. WorkerSettings, "--Worker:Concurrency=8"];
+        var settings = (string[])[.. WorkerSettings, "--Worker:MaxRuns=8"];
         using var a = await WorkerProcess.StartAsync(_db, _sim, settings);
         using var b = await WorkerProcess.StartAsync(_db, _sim, settings);
         using var c = await WorkerProcess.StartAsync(_db, _sim, settings);
 
         var ids = await _db.ScalarAsync<long[]>(
             "select agent.enqueue_many(prompts => array(select 'How many products? #' || i from generate_series(1, 30) i))");
-        await WaitUntilAsync("select count(*) = 30 from agent.tasks where id = any(@ids) and status = 'succeeded'", new { ids },
+        await _db.WaitUntilAsync("select count(*) = 30 from agent.tasks where id = any(@ids) and status = 'succeeded'", new { ids },
             TimeSpan.FromSeconds(180));
 
         Assert.InRange(_sim.Statistics.PeakInFlight["sim-1"], 1, 2);
-        Assert.True(await _db.ScalarAsync<long>(
-            "select count(*) from hangfire.state where name = 'Scheduled' and reason like '%concurrency cap%'") > 0,
+        Assert.True(await _db.ScalarAsync<long>("select sum(snoozes) from agent.tasks where id = any(@ids)", new { ids }) > 0,
             "no run ever waited: the cap was not exercised");
         Assert.Equal(0L, await _db.ScalarAsync<long>("select count(*) from agent.model_slots"));
         Assert.All(await _db.ScalarAsync<int[]>("select array_agg(attempt) from agent.tasks where id = any(@ids)", new { ids }),

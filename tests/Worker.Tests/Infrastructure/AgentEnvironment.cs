@@ -42,7 +42,7 @@ public class AgentEnvironment : IAsyncLifetime
             $"--Llm:BaseUrl={Simulator.BaseUrl}",
             $"--Llm:ApiKey={SimulatorHost.ApiKey}",
             "--Llm:Model=sim-1",
-            "--Worker:Concurrency=8",
+            "--Worker:MaxRuns=8",
             .. WorkerArguments,
         ]).Build();
         await _worker.StartAsync(TestContext.Current.CancellationToken);

@@ -4,15 +4,18 @@ using Hangfire.States;
 using Hangfire.Storage;
 using Npgsql;
 
-namespace AgentWorker.Jobs.Tasks;
+namespace AgentWorker.Jobs.Runs;
 
 /// <summary>
 /// Deleting a task's job in the Hangfire dashboard cancels the task (<c>agent.cancel</c>): a queued one at once, a
-/// running one within about a second (the NOTIFY reaches its worker). Registered in every process that can delete
-/// jobs: the dashboard and the worker.
+/// running one within about a second (the NOTIFY reaches its worker). Only the task's current job does: deleting an
+/// old job (one a Requeue superseded) changes nothing. Registered in every process that can delete jobs.
 /// </summary>
 public sealed class CancelTaskOnJobDeleted : IApplyStateFilter
 {
+    /// <summary>The cancel reason stored on the task; the executor then leaves the job Deleted as the operator left it.</summary>
+    public const string Reason = "its Hangfire job was deleted";
+
     private static readonly CancelTaskOnJobDeleted s_instance = new();
     private static int s_registered;
     private string? _connectionString;
@@ -38,7 +41,7 @@ public sealed class CancelTaskOnJobDeleted : IApplyStateFilter
     {
         ArgumentNullException.ThrowIfNull(context);
         if (context.NewState is not DeletedState
-            || context.BackgroundJob.Job?.Type != typeof(RunAgentTaskJob)
+            || context.BackgroundJob.Job?.Type != typeof(AgentTaskJob)
             || context.BackgroundJob.Job.Args.Count == 0
             || context.BackgroundJob.Job.Args[0] is not long taskId
             || _connectionString is not { } connectionString)
@@ -47,7 +50,10 @@ public sealed class CancelTaskOnJobDeleted : IApplyStateFilter
         }
         using var connection = new NpgsqlConnection(connectionString);
         connection.Open();
-        connection.Execute("select agent.cancel(@taskId)", new { taskId });
+        connection.Execute("""
+            select agent.cancel(t.id, @reason) from agent.tasks t
+             where t.id = @taskId and (t.hangfire_job_id = @jobId or t.hangfire_job_id is null)
+            """, new { taskId, jobId = context.BackgroundJob.Id, reason = Reason });
     }
 
     public void OnStateUnapplied(ApplyStateContext context, IWriteOnlyTransaction transaction)

@@ -1,0 +1,137 @@
+using System.Globalization;
+using AgentWorker.Jobs.Llm;
+using AgentWorker.Jobs.Tasks;
+using Microsoft.Extensions.Logging;
+
+namespace AgentWorker.Jobs.Runs;
+
+internal sealed partial class RunExecutor
+{
+    /// <summary>How a run ended: the reason, and the outcome to store or the failure to retry.</summary>
+    private readonly record struct RunEnd(StopReason Reason, TaskOutcome? Outcome = null, Exception? Failure = null);
+
+    private async Task RunAsync(TaskRun run)
+    {
+        try
+        {
+            var end = await ExecuteAsync(run);
+            await WriteAsync(run, end);
+        }
+        catch (Exception ex)
+        {
+            // Never lost: the claim expires and the task is taken over, resuming after its last stored step.
+            LogWriteFailed(ex, run.Id);
+        }
+        finally
+        {
+            _runs.TryRemove(new KeyValuePair<long, TaskRun>(run.Id, run));
+            run.Dispose();
+            Interlocked.Decrement(ref _active);
+            if (Interlocked.Exchange(ref _saturated, 0) == 1)
+            {
+                Wake();
+            }
+        }
+    }
+
+    /// <summary>Runs the loop and decides, once, why the run ended.</summary>
+    private async Task<RunEnd> ExecuteAsync(TaskRun run)
+    {
+        var task = run.Task;
+        try
+        {
+            var checkpoint = task.LastSeq > 0 ? await store.LoadCheckpointAsync(task.Id, run.Token) : [];
+            if (checkpoint.Count > 0)
+            {
+                LogResuming(task.Id, checkpoint.Count, task.Attempt);
+            }
+            var outcome = await loop.RunAsync(task.ToAgentTask(), checkpoint, store, run.Token);
+            if (run.Requested is { } late && outcome.Status != TaskStatuses.Succeeded)
+            {
+                // Stopped from outside while the loop wound down: the request decides.
+                return Requested(late);
+            }
+            return outcome.ErrorCode == ErrorCodes.Deadline ? new RunEnd(StopReason.Deadline, outcome)
+                : new RunEnd(StopReason.Completed, outcome);
+        }
+        catch (Exception) when (run.Requested is { } requested)
+        {
+            // Whatever the stop broke (a read, a socket, a statement), the request is why the run ended.
+            return Requested(requested);
+        }
+        catch (Exception ex) when (RunRetries.IsTransient(ex) && task.Retries < _options.MaxRetries)
+        {
+            return new RunEnd(StopReason.Retry, Failure: ex);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogRunFailed(ex, task.Id);
+            var code = RunRetries.IsTransient(ex) ? RunRetries.ErrorCode(ex) : ex is ModelException ? ErrorCodes.ModelError : ErrorCodes.InternalError;
+            var suffix = RunRetries.IsTransient(ex) ? $" (after {task.Retries} retries)" : "";
+            return new RunEnd(StopReason.Failed, TaskOutcome.Failed(code, ex.Message + suffix, 0), ex);
+        }
+    }
+
+    private static RunEnd Requested(StopReason reason) => reason == StopReason.Cancelled
+        ? new RunEnd(StopReason.Cancelled, TaskOutcome.Cancelled("cancelled while running"))
+        : new RunEnd(reason);
+
+    /// <summary>The one write of a run, by its stop reason; then Hangfire's mirror is told.</summary>
+    private async Task WriteAsync(TaskRun run, RunEnd end)
+    {
+        var task = run.Task;
+        switch (end.Reason)
+        {
+            case StopReason.Completed or StopReason.Failed or StopReason.Deadline or StopReason.Cancelled:
+                var outcome = end.Outcome!;
+                var finished = await store.FinishAsync(task.Id, task.Owner, outcome, CancellationToken.None);
+                if (finished is null)
+                {
+                    LogLeaseLost(task.Id);
+                    return;
+                }
+                LogFinished(task.Id, outcome.Status, outcome.Steps, end.Reason);
+                mirror.Finished(task, outcome with { ErrorMessage = finished.ErrorMessage ?? outcome.ErrorMessage }, finished.CancelReason,
+                    run.Elapsed.Elapsed);
+                break;
+            case StopReason.Retry:
+                var delay = RunRetries.Delay(task.Retries);
+                var code = RunRetries.ErrorCode(end.Failure!);
+                LogRetrying(end.Failure!, task.Id, task.Retries + 1, _options.MaxRetries, delay.TotalSeconds);
+                if (await store.RetryAsync(task.Id, task.Owner, delay, code, end.Failure!.Message, CancellationToken.None))
+                {
+                    mirror.Waiting(task, time.GetUtcNow() + delay, string.Create(CultureInfo.InvariantCulture,
+                        $"retry {task.Retries + 1} of {_options.MaxRetries} after {code}: {end.Failure.Message}"));
+                }
+                break;
+            case StopReason.Shutdown:
+                if (await store.HandBackAsync(task.Id, task.Owner, CancellationToken.None))
+                {
+                    mirror.Waiting(task, time.GetUtcNow(), "handed back when its worker stopped; the next run resumes from its steps");
+                }
+                break;
+            case StopReason.LeaseLost:
+                LogLeaseLost(task.Id);
+                break;
+        }
+    }
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Task {TaskId} {Status} after {Steps} steps ({Reason})")]
+    private partial void LogFinished(long taskId, string status, int steps, StopReason reason);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Task {TaskId}: the claim was lost; another run took the task over")]
+    private partial void LogLeaseLost(long taskId);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "Task {TaskId} failed")]
+    private partial void LogRunFailed(Exception exception, long taskId);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Task {TaskId}: resuming after {Steps} stored steps (attempt {Attempt})")]
+    private partial void LogResuming(long taskId, int steps, int attempt);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning,
+        Message = "Task {TaskId}: transient failure; retry {Retry} of {MaxRetries} in {DelaySeconds:F0} s")]
+    private partial void LogRetrying(Exception exception, long taskId, int retry, int maxRetries, double delaySeconds);
+
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Warning, Message = "Task {TaskId}: could not store how its run ended; its claim will expire and another run resumes it")]
+    private partial void LogWriteFailed(Exception exception, long taskId);
+}

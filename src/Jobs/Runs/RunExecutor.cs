@@ -1,0 +1,198 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Threading.Channels;
+using AgentWorker.Jobs.Agent;
+using AgentWorker.Jobs.Llm;
+using AgentWorker.Jobs.Tasks;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace AgentWorker.Jobs.Runs;
+
+/// <summary>
+/// Runs agent tasks in this process as async tasks, up to <see cref="RunOptions.MaxRuns"/> at once. It claims due
+/// tasks straight from <c>agent.tasks</c> (as many as it has free slots, in one statement) when a NOTIFY says there
+/// is work, when a run ends while every slot was busy, when the next <c>run_at</c> comes, or on the fallback poll.
+/// Each run heartbeats through one statement per process per interval, and ends in exactly one guarded write.
+/// Hangfire is told of every step of a task's life off the critical path (<see cref="HangfireMirror"/>).
+/// </summary>
+internal sealed partial class RunExecutor(
+    RunStore store,
+    AgentLoop loop,
+    HangfireMirror mirror,
+    ModelWaits waits,
+    [FromKeyedServices(AppDatabase.ListenKey)] NpgsqlDataSource listenSource,
+    IOptions<RunOptions> options,
+    IOptions<LlmOptions> llmOptions,
+    TimeProvider time,
+    ILogger<RunExecutor> logger) : BackgroundService
+{
+    public const string TasksChannel = "agent_tasks";
+    public const string CancelChannel = "agent_cancel";
+
+    private readonly ConcurrentDictionary<long, TaskRun> _runs = new();
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly RunOptions _options = options.Value;
+    private int _active;
+    private int _saturated;
+
+    /// <summary>This process's prefix of every claim it makes (<c>host:pid:random</c>; the claim adds task id and attempt).</summary>
+    public string Owner { get; } = string.Create(CultureInfo.InvariantCulture,
+        $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}");
+
+    /// <summary>Runs in flight now.</summary>
+    public int Active => Volatile.Read(ref _active);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var beats = new CancellationTokenSource();
+        var listening = ListenAsync(stoppingToken);
+        var heartbeat = HeartbeatAsync(beats.Token);
+        try
+        {
+            await ClaimLoopAsync(stoppingToken);
+        }
+        finally
+        {
+            // Shutdown: every run hands its task back (queued, due now, steps kept) while its claim is still renewed.
+            var running = _runs.Values.ToList();
+            foreach (var run in running)
+            {
+                run.RequestStop(StopReason.Shutdown);
+            }
+            LogShuttingDown(running.Count);
+            await Task.WhenAll(running.Select(r => r.Completion ?? Task.CompletedTask));
+            await beats.CancelAsync();
+            await heartbeat;
+            await listening;
+        }
+    }
+
+    private async Task ClaimLoopAsync(CancellationToken stoppingToken)
+    {
+        var failures = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            TimeSpan wait;
+            try
+            {
+                wait = await ClaimDueAsync(stoppingToken);
+                failures = 0;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                // A database restart or a lost connection: back off and claim again; nothing was claimed, or the
+                // claims expire and are taken over.
+                failures++;
+                wait = TimeSpan.FromMilliseconds(Math.Min(10_000, 100 * Math.Pow(2, Math.Min(failures, 7))));
+                LogClaimFailed(ex, wait.TotalMilliseconds);
+            }
+            await WaitForWorkAsync(wait, stoppingToken);
+        }
+    }
+
+    /// <summary>Claims until no slot is free or nothing is due; returns how long to sleep before looking again.</summary>
+    private async Task<TimeSpan> ClaimDueAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var free = _options.MaxRuns - Active;
+            if (free <= 0)
+            {
+                // A run that ends wakes the loop.
+                Volatile.Write(ref _saturated, 1);
+                return _options.PollInterval;
+            }
+            var claim = await store.ClaimAsync(free, Owner, _options.LeaseDuration, llmOptions.Value.Model ?? "", cancellationToken);
+            var snoozed = new List<ClaimedTask>();
+            foreach (var task in claim.Tasks)
+            {
+                if (task.SlotAcquired)
+                {
+                    Start(task);
+                }
+                else
+                {
+                    snoozed.Add(task);
+                }
+            }
+            if (snoozed.Count > 0)
+            {
+                await SnoozeAsync(snoozed, cancellationToken);
+            }
+            if (claim.Tasks.Count < free)
+            {
+                // Nothing more is due now. Due tasks left over are held by another process or wait for their model's
+                // cap: look again in a second.
+                var next = claim.NextDue is { } due ? (due <= TimeSpan.Zero ? TimeSpan.FromSeconds(1) : due) : _options.PollInterval;
+                return next < _options.PollInterval ? next : _options.PollInterval;
+            }
+        }
+    }
+
+    private async Task SnoozeAsync(List<ClaimedTask> tasks, CancellationToken cancellationToken)
+    {
+        var wait = waits.Next();
+        await store.SnoozeAsync([.. tasks.Select(t => t.Id)], [.. tasks.Select(t => t.Owner)], wait, cancellationToken);
+        foreach (var task in tasks)
+        {
+            var model = task.Model ?? llmOptions.Value.Model ?? "";
+            mirror.Waiting(task, time.GetUtcNow() + wait, $"model {model} is at its concurrency cap");
+            LogWaitingForModel(task.Id, model, wait.TotalMilliseconds);
+        }
+    }
+
+    private void Start(ClaimedTask task)
+    {
+        var run = new TaskRun(task);
+        if (_runs.TryGetValue(task.Id, out var stale))
+        {
+            // This process held the task once and lost the claim (its heartbeats failed): the old run stops writing.
+            stale.RequestStop(StopReason.LeaseLost);
+        }
+        _runs[task.Id] = run;
+        Interlocked.Increment(ref _active);
+        mirror.Running(task);
+        if (task.CancelRequested)
+        {
+            run.RequestStop(StopReason.Cancelled);
+        }
+        run.Completion = Task.Run(() => RunAsync(run));
+    }
+
+    private void Wake() => _wake.Writer.TryWrite(true);
+
+    private async Task WaitForWorkAsync(TimeSpan wait, CancellationToken stoppingToken)
+    {
+        using var timeout = new CancellationTokenSource(wait, time);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
+        try
+        {
+            await _wake.Reader.ReadAsync(either.Token);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            // Time to look again.
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: the claim loop ends.
+        }
+    }
+
+    [LoggerMessage(EventId = 3100, Level = LogLevel.Error, Message = "Claiming tasks failed; trying again in {DelayMs:F0} ms")]
+    private partial void LogClaimFailed(Exception exception, double delayMs);
+
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Stopping: handing {Count} runs back to the queue")]
+    private partial void LogShuttingDown(int count);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Debug, Message = "Task {TaskId}: model {Model} at its cap; retry in {WaitMs:F0} ms")]
+    private partial void LogWaitingForModel(long taskId, string model, double waitMs);
+}

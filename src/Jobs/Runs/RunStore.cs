@@ -1,0 +1,205 @@
+using AgentWorker.Jobs.Agent;
+using AgentWorker.Jobs.Tasks;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace AgentWorker.Jobs.Runs;
+
+/// <summary>
+/// The executor's reads and writes of <c>agent.tasks</c> and <c>agent.steps</c>. Every write after the claim is guarded
+/// by the run's claim (<c>lease_owner</c>): a run that lost its claim changes nothing.
+/// </summary>
+internal sealed partial class RunStore([FromKeyedServices(AppDatabase.Key)] NpgsqlDataSource dataSource) : IStepSink
+{
+    /// <summary>Claims up to <c>@free</c> tasks, then tells when the next queued task comes due (one round trip).</summary>
+    private const string ClaimSql = """
+        with expired as (
+            select id from agent.tasks
+             where status = 'running' and lease_expires_at < now()
+             order by lease_expires_at
+             limit @free
+               for update skip locked),
+        due as (
+            select t.id from agent.tasks t
+             where t.status = 'queued' and t.run_at <= now()
+               -- a model at its shared cap is left alone (acquire_model_slot below is the exact check)
+               and not exists (select 1 from agent.model_limits l
+                                where l.model = coalesce(t.model, @defaultModel)
+                                  and l.max_concurrent <= (select count(*) from agent.model_slots s
+                                                            where s.model = l.model and s.expires_at >= now()))
+             order by t.priority desc, t.id
+             limit @free
+               for update skip locked),
+        picked as (select id from expired union all select id from due limit @free)
+        update agent.tasks t
+           set status = 'running', attempt = t.attempt + 1, started_at = coalesce(t.started_at, now()),
+               lease_owner = @owner || ':' || t.id || ':' || (t.attempt + 1), lease_expires_at = now() + @lease
+          from picked p
+         where t.id = p.id
+        returning t.id, t.prompt, t.instructions, t.model, t.max_steps as MaxSteps, t.deadline, t.attempt,
+                  (select coalesce(max(s.seq), 0) from agent.steps s where s.task_id = t.id) as LastSeq,
+                  t.cancel_requested_at is not null as CancelRequested, t.lease_owner as Owner, t.priority,
+                  t.retries, t.hangfire_job_id as HangfireJobId,
+                  agent.acquire_model_slot(coalesce(t.model, @defaultModel), t.id, @lease) as SlotAcquired;
+        select extract(epoch from min(run_at) - now())::float8 from agent.tasks where status = 'queued';
+        """;
+
+    private const string HeartbeatSql = """
+        with mine as (select * from unnest(@ids::bigint[], @owners::text[]) as m(id, owner)),
+        slots as (update agent.model_slots s set expires_at = now() + @lease from mine m where s.task_id = m.id),
+        renewed as (
+            update agent.tasks t set lease_expires_at = now() + @lease
+              from mine m
+             where t.id = m.id and t.lease_owner = m.owner and t.status = 'running'
+            returning t.id, t.cancel_requested_at is not null as cancel)
+        select m.id, r.id is not null as Held, coalesce(r.cancel, false) as CancelRequested
+          from mine m left join renewed r on r.id = m.id
+        """;
+
+    private const string InsertStepSql = """
+        insert into agent.steps (task_id, attempt, seq, kind, started_at, finished_at, duration_ms, ttft_ms, transport,
+            socket_id, socket_reused, chained, response_id, input_tokens, cached_tokens, output_tokens, reasoning_tokens,
+            attempts, recovery, request_bytes, model_ms, tool_name, call_id, arguments, row_count, truncated, error, items)
+        values (@TaskId, @Attempt, @Seq, @Kind, @StartedAt, @FinishedAt, @DurationMs, @TtftMs, @Transport,
+            @SocketId, @SocketReused, @Chained, @ResponseId, @InputTokens, @CachedTokens, @OutputTokens, @ReasoningTokens,
+            @Attempts, @Recovery, @RequestBytes, @ModelMs, @ToolName, @CallId, @Arguments, @RowCount, @Truncated, @Error, @Items::jsonb)
+        """;
+
+    // Usage is summed over every model step of every attempt: a resumed run's earlier turns count once. A cancelled
+    // run's message says who cancelled it.
+    private const string FinishSql = """
+        with slot as (delete from agent.model_slots s where s.task_id = @id
+                        and exists (select 1 from agent.tasks o where o.id = @id and o.lease_owner = @owner))
+        update agent.tasks t
+           set status = @Status, finished_at = now(), result_text = @ResultText, error_code = @ErrorCode,
+               error_message = case when @Status = 'cancelled'
+                                    then 'cancelled while running (' || coalesce(t.cancel_reason, 'agent.cancel') || '); the steps done are kept'
+                                    else @ErrorMessage end,
+               lease_owner = null, lease_expires_at = null,
+               input_tokens = u.input, cached_tokens = u.cached, output_tokens = u.output, reasoning_tokens = u.reasoning
+          from (select coalesce(sum(s.input_tokens), 0) as input, coalesce(sum(s.cached_tokens), 0) as cached,
+                       coalesce(sum(s.output_tokens), 0) as output, coalesce(sum(s.reasoning_tokens), 0) as reasoning
+                  from agent.steps s where s.task_id = @id and s.kind = 'model') u
+         where t.id = @id and t.lease_owner = @owner
+        returning t.cancel_reason as CancelReason, t.error_message as ErrorMessage
+        """;
+
+    // Back to the queue. A retry waits and uses one of the retry budget (the last error stays visible meanwhile); a
+    // hand-back at shutdown is due at once and wakes the other processes.
+    private const string RequeueSql = """
+        with slot as (delete from agent.model_slots s where s.task_id = @id
+                        and exists (select 1 from agent.tasks o where o.id = @id and o.lease_owner = @owner)),
+        requeued as (
+            update agent.tasks t
+               set status = 'queued', lease_owner = null, lease_expires_at = null, run_at = now() + @delay,
+                   retries = t.retries + case when @retry then 1 else 0 end,
+                   error_code = case when @retry then @code else t.error_code end,
+                   error_message = case when @retry then @message else t.error_message end
+             where t.id = @id and t.lease_owner = @owner
+            returning t.id)
+        select count(*) > 0, case when @retry then null else pg_notify('agent_tasks', '') end from requeued
+        """;
+
+    // The model is at its cap: back to the queue without using an attempt, for a short wait.
+    private const string SnoozeSql = """
+        with mine as (select * from unnest(@ids::bigint[], @owners::text[]) as m(id, owner))
+        update agent.tasks t
+           set status = 'queued', attempt = t.attempt - 1, snoozes = t.snoozes + 1, run_at = now() + @wait,
+               started_at = case when t.attempt = 1 then null else t.started_at end,
+               lease_owner = null, lease_expires_at = null
+          from mine m
+         where t.id = m.id and t.lease_owner = m.owner
+        """;
+
+    /// <summary>The result of one claim: the runs to start, and when the next queued task is due (null: none queued).</summary>
+    public sealed record Claim(IReadOnlyList<ClaimedTask> Tasks, TimeSpan? NextDue);
+
+    public sealed record Beat(long Id, bool Held, bool CancelRequested);
+
+    public sealed record Finished(string? CancelReason, string? ErrorMessage);
+
+    public async Task<Claim> ClaimAsync(int free, string owner, TimeSpan lease, string defaultModel, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+            ClaimSql, new { free, owner, lease, defaultModel }, cancellationToken: cancellationToken));
+        var tasks = (await results.ReadAsync<ClaimedTask>()).AsList();
+        var seconds = await results.ReadSingleAsync<double?>();
+        // Any stored run_at, even 'infinity' written before it was refused, yields a usable wait.
+        TimeSpan? next = seconds is { } s && double.IsFinite(s) ? TimeSpan.FromSeconds(Math.Clamp(s, 0, 86_400)) : null;
+        return new Claim(tasks, next);
+    }
+
+    /// <summary>Renews the claims of all the runs of this process in one statement.</summary>
+    public async Task<IReadOnlyList<Beat>> HeartbeatAsync(long[] ids, string[] owners, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return (await connection.QueryAsync<Beat>(new CommandDefinition(
+            HeartbeatSql, new { ids, owners, lease }, cancellationToken: cancellationToken))).AsList();
+    }
+
+    /// <summary>The stored steps of a task in order: the checkpoint a retried or taken-over run resumes from.</summary>
+    public async Task<IReadOnlyList<CheckpointStep>> LoadCheckpointAsync(long id, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return (await connection.QueryAsync<CheckpointStep>(new CommandDefinition(
+            "select seq, kind, items::text as Items from agent.steps where task_id = @id order by seq",
+            new { id }, cancellationToken: cancellationToken))).AsList();
+    }
+
+    public async Task SaveAsync(StepRecord record, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(InsertStepSql, record, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Stores the outcome; null when this run no longer holds the task.</summary>
+    public async Task<Finished?> FinishAsync(long id, string owner, TaskOutcome outcome, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<Finished>(new CommandDefinition(FinishSql, new
+        {
+            id,
+            owner,
+            outcome.Status,
+            outcome.ResultText,
+            outcome.ErrorCode,
+            outcome.ErrorMessage,
+        }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>A transient failure: back to the queue after <paramref name="delay"/>, one retry used.</summary>
+    public Task<bool> RetryAsync(long id, string owner, TimeSpan delay, string code, string message, CancellationToken cancellationToken) =>
+        RequeueAsync(id, owner, delay, retry: true, code, message, cancellationToken);
+
+    /// <summary>Shutdown: back to the queue, due now, steps kept; other processes are woken.</summary>
+    public Task<bool> HandBackAsync(long id, string owner, CancellationToken cancellationToken) =>
+        RequeueAsync(id, owner, TimeSpan.Zero, retry: false, null, null, cancellationToken);
+
+    private async Task<bool> RequeueAsync(
+        long id, string owner, TimeSpan delay, bool retry, string? code, string? message, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            RequeueSql, new { id, owner, delay, retry, code, message }, cancellationToken: cancellationToken));
+    }
+
+    public async Task SnoozeAsync(long[] ids, string[] owners, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(SnoozeSql, new { ids, owners, wait }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Records the mirror jobs created for tasks (never overwriting one already recorded).</summary>
+    public async Task RecordJobsAsync(long[] ids, string[] jobIds, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            update agent.tasks t set hangfire_job_id = j.job_id
+              from unnest(@ids::bigint[], @jobIds::text[]) as j(id, job_id)
+             where t.id = j.id and t.hangfire_job_id is null
+            """, new { ids, jobIds }, cancellationToken: cancellationToken));
+    }
+}
