@@ -34,7 +34,11 @@ public sealed class AgentLoop(
         if (task.Deadline is { } until)
         {
             var left = new DateTimeOffset(DateTime.SpecifyKind(until, DateTimeKind.Utc)) - _time.GetUtcNow();
-            deadline.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+            if (left < TimeSpan.FromDays(30))
+            {
+                // Farther than that (even a stored 'infinity') the deadline cannot come during the run.
+                deadline.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+            }
         }
         var run = new Run(this, task, steps);
         try

@@ -145,6 +145,30 @@ public sealed class LifecycleTests(AgentEnvironment env) : IClassFixture<AgentEn
     }
 
     [Fact]
+    public async Task StoredInfiniteTimes_WrittenBeforeTheyWereRefused_DoNotStallTheExecutor()
+    {
+        // Rows an older schema let in: the checks are dropped here to write them as it did.
+        await env.Database.ScalarAsync<object>(
+            "alter table agent.tasks drop constraint tasks_run_at_finite, drop constraint tasks_deadline_finite");
+        var never = await env.Database.ScalarAsync<long>("insert into agent.tasks (prompt, run_at) values ('never', 'infinity') returning id");
+        var past = await env.Database.ScalarAsync<long>(
+            "insert into agent.tasks (prompt, run_at, deadline) values ('How many customers?', '-infinity', '-infinity') returning id");
+        try
+        {
+            var fine = await env.Database.ScalarAsync<long>("select agent.enqueue(prompt => 'How many products are there?')");
+
+            Assert.Equal("succeeded", await env.WaitForTaskAsync(fine, TimeSpan.FromSeconds(20)));
+            Assert.Equal("failed", await env.WaitForTaskAsync(past, TimeSpan.FromSeconds(20)));
+            Assert.Equal("deadline", await env.Database.ScalarAsync<string>("select error_code from agent.tasks where id = @past", new { past }));
+            Assert.Equal("queued", await env.Database.ScalarAsync<string>("select status from agent.tasks where id = @never", new { never }));
+        }
+        finally
+        {
+            await env.Database.ScalarAsync<object>("delete from agent.tasks where id = @never", new { never });
+        }
+    }
+
+    [Fact]
     public async Task ApiCancel_QueuedRunningFinishedAndUnknown_AnswerAccordingly()
     {
         using var http = new HttpClient { BaseAddress = env.DashboardUrl };

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using AgentWorker.Tests.Infrastructure;
 using Dapper;
 
@@ -68,6 +69,36 @@ public sealed class WorkerProcessTests(PostgresServer server) : IAsyncLifetime
         var resumedFirstTurn = await _db.ScalarAsync<bool>(
             "select chained from agent.steps where task_id = @id and attempt = 2 and kind = 'model' order by seq limit 1", new { id });
         Assert.False(resumedFirstTurn);
+    }
+
+    [Fact]
+    public async Task Stopped_MidTask_HandsTheTaskBackAtOnce_AndAnotherWorkerResumesIt()
+    {
+        // The second turn of the first task streams for 20 s: the stop comes in the middle of it.
+        using (var http = new HttpClient())
+        {
+            (await http.PostAsJsonAsync(new Uri(_sim.BaseUrl, "/sim/faults"), new { kind = "slow", skip = 1, delay_ms = 20_000 }, Ct))
+                .EnsureSuccessStatusCode();
+        }
+        long id;
+        var stopWatch = System.Diagnostics.Stopwatch.StartNew();
+        using (var first = await WorkerProcess.StartAsync(_db, _sim, [.. WorkerSettings, "--Worker:LeaseDuration=00:01:00"]))
+        {
+            id = await _db.ScalarAsync<long>("select agent.enqueue(prompt => 'How many customers are there?')");
+            await _db.WaitUntilAsync("select count(*) >= 2 from agent.steps where task_id = @id", new { id });
+            stopWatch.Restart();
+            await first.StopAsync(TimeSpan.FromSeconds(30));
+        }
+
+        // Handed back, not left to its 60 s lease: queued, due now, steps kept.
+        Assert.InRange(stopWatch.Elapsed.TotalSeconds, 0, 15);
+        Assert.True(await _db.ScalarAsync<bool>(
+            "select status = 'queued' and run_at <= now() and lease_owner is null and retries = 0 from agent.tasks where id = @id", new { id }));
+        using var second = await WorkerProcess.StartAsync(_db, _sim, WorkerSettings);
+        await _db.WaitUntilAsync("select status = 'succeeded' from agent.tasks where id = @id", new { id }, TimeSpan.FromSeconds(30));
+        var steps = (await StepsAsync([id]))[id];
+        Assert.Equal(CleanRun, steps.Select(s => s.Kind));
+        Assert.Equal([1, 1, 2, 2, 2, 2, 2], steps.Select(s => s.Attempt));
     }
 
     [Fact]

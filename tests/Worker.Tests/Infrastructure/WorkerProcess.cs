@@ -82,6 +82,17 @@ public sealed class WorkerProcess : IDisposable
         }
     }
 
+    /// <summary>SIGTERM, as a container stop sends: the host shuts down gracefully; waits until the process exits.</summary>
+    public async Task StopAsync(TimeSpan timeout)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+        using var limit = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(limit.Token);
+    }
+
     /// <summary>SIGKILL: no shutdown, no lease released, sockets dropped.</summary>
     public void Kill()
     {

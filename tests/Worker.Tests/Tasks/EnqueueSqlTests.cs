@@ -24,6 +24,10 @@ public sealed class EnqueueSqlTests(PostgresServer server) : IAsyncLifetime
     [InlineData("select agent.enqueue(prompt => 'hi', idempotency_key => '')", "idempotency_key must be 1 to 200 characters")]
     [InlineData("select agent.enqueue(prompt => 'hi', deadline => now() - interval '1 minute')", "is not after the start time")]
     [InlineData("select agent.enqueue(prompt => 'hi', tool_config => '[1,2]')", "tool_config must be a JSON object")]
+    [InlineData("select agent.enqueue(prompt => 'hi', run_at => 'infinity')", "run_at must be a finite time")]
+    [InlineData("select agent.enqueue(prompt => 'hi', run_at => '-infinity')", "run_at must be a finite time")]
+    [InlineData("select agent.enqueue(prompt => 'hi', deadline => 'infinity')", "deadline must be a finite time")]
+    [InlineData("select agent.enqueue(prompt => 'hi', deadline => '-infinity')", "deadline must be a finite time")]
     public async Task Enqueue_BadInput_RaisesClearErrorAndStoresNothing(string sql, string expected)
     {
         await using var connection = _db.Open();
