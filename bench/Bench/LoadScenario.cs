@@ -8,30 +8,35 @@ namespace AgentWorker.Bench;
 /// <summary>Throughput of 3-turn tasks as the worker count grows, and concurrent runs one process sustains with a slow model.</summary>
 internal static class LoadScenario
 {
-    public sealed record ThroughputRow(int Workers, int Tasks, double TasksPerSecond, double CommitsPerTask, double HandshakesPer100);
+    public sealed record ThroughputRow(int MaxRuns, int Tasks, double TasksPerSecond, double CommitsPerTask, double HandshakesPer100);
 
-    public sealed record ConcurrencyResult(int Runs, int PeakRunning, double PeakWorkingSetMb, double BaselineMb, double KbPerRun, double Seconds);
+    public sealed record ConcurrencyResult(
+        int Runs, int PeakRunning, double PeakWorkingSetMb, double BaselineMb, double KbPerRun, double Seconds, int PeakConnections, int TurnMs);
+
+    /// <summary>Connections the worker process holds to PostgreSQL: its pools name themselves agent-*.</summary>
+    private const string ConnectionsSql = "select count(*) from pg_stat_activity where application_name like 'agent-%' and datname = current_database()";
 
     public static async Task<(List<ThroughputRow> Rows, double PlainHangfirePerSecond)> ThroughputAsync(BenchDatabase db, bool smoke)
     {
         var rows = new List<ThroughputRow>();
         var (sim, url) = await SimulatorProfile.ZeroLatency.StartAsync();
-        var tasks = smoke ? 30 : 300;
+        var tasks = smoke ? 30 : 1000;
         try
         {
-            foreach (var workers in smoke ? [8] : new[] { 4, 8, 16, 32 })
+            foreach (var maxRuns in smoke ? [16] : new[] { 16, 64, 256 })
             {
+                var sockets = Math.Min(maxRuns, 64);
                 await using var worker = await HostedWorker.StartAsync(db, url, dashboard: false,
-                    $"--Worker:MaxRuns={workers}", $"--Llm:MaxSockets={workers}");
-                await RunBatchAsync(db, workers * 2); // warm-up: JIT, pools, and a socket per worker
+                    $"--Worker:MaxRuns={maxRuns}", $"--Llm:MaxSockets={sockets}", $"--Llm:MinWarm={sockets}");
+                await RunBatchAsync(db, sockets * 2); // warm-up: JIT, pools, and every socket
                 var handshakesBefore = worker.Services.GetRequiredService<SocketPool>().Statistics.Handshakes;
                 var commitsBefore = await CommitsAsync(db);
                 var elapsed = await RunBatchAsync(db, tasks);
                 await Task.Delay(1500); // let every backend report its commits
                 var commits = await CommitsAsync(db) - commitsBefore;
                 var handshakes = worker.Services.GetRequiredService<SocketPool>().Statistics.Handshakes - handshakesBefore;
-                rows.Add(new ThroughputRow(workers, tasks, tasks / elapsed.TotalSeconds, (double)commits / tasks, handshakes * 100.0 / tasks));
-                Console.WriteLine($"  throughput {workers,2} workers: {Stats.Num(rows[^1].TasksPerSecond)} tasks/s, {Stats.Num(rows[^1].CommitsPerTask)} commits/task");
+                rows.Add(new ThroughputRow(maxRuns, tasks, tasks / elapsed.TotalSeconds, (double)commits / tasks, handshakes * 100.0 / tasks));
+                Console.WriteLine($"  throughput MaxRuns {maxRuns,3}: {Stats.Num(rows[^1].TasksPerSecond)} tasks/s, {Stats.Num(rows[^1].CommitsPerTask)} commits/task");
             }
         }
         finally
@@ -46,8 +51,9 @@ internal static class LoadScenario
 
     public static async Task<ConcurrencyResult> ConcurrencyAsync(BenchDatabase db, bool smoke)
     {
-        var runs = smoke ? 50 : 500;
-        var (sim, url) = await new SimulatorProfile(0, 1000, 0, 0, 0).StartAsync();
+        var runs = smoke ? 50 : 2000;
+        const int turnMs = 5000;
+        var (sim, url) = await new SimulatorProfile(0, turnMs, 0, 0, 0).StartAsync();
         try
         {
             await using var worker = await HostedWorker.StartAsync(db, url, dashboard: false,
@@ -57,21 +63,24 @@ internal static class LoadScenario
             process.Refresh();
             var baseline = process.WorkingSet64;
             var peakRunning = 0;
+            var peakConnections = 0;
             var peakSet = baseline;
             var watch = Stopwatch.StartNew();
-            // Ten 1-second turns per task: long enough that all runs overlap however fast they start.
-            await db.ScalarAsync<long[]>($"select agent.enqueue_many(prompts => array(select '[turns:10] slow ' || i from generate_series(1, {runs}) i))");
+            // Three 5-second turns per task, all enqueued at once.
+            await db.ScalarAsync<long[]>($"select agent.enqueue_many(prompts => array(select '[turns:3] slow ' || i from generate_series(1, {runs}) i))");
             await using var connection = new NpgsqlConnection(db.ConnectionString);
             await connection.OpenAsync();
             while (watch.Elapsed < TimeSpan.FromMinutes(5))
             {
                 await using var command = new NpgsqlCommand(
-                    "select count(*) filter (where status = 'running'), count(*) filter (where status in ('queued', 'running')) from agent.tasks where prompt like '[turns:10] slow %'",
+                    "select count(*) filter (where status = 'running'), count(*) filter (where status in ('queued', 'running')), ("
+                    + ConnectionsSql + ") from agent.tasks where prompt like '[turns:3] slow %'",
                     connection);
                 await using var reader = await command.ExecuteReaderAsync();
                 await reader.ReadAsync();
                 var running = (int)reader.GetInt64(0);
                 var open = reader.GetInt64(1);
+                peakConnections = Math.Max(peakConnections, (int)reader.GetInt64(2));
                 process.Refresh();
                 peakRunning = Math.Max(peakRunning, running);
                 peakSet = Math.Max(peakSet, process.WorkingSet64);
@@ -82,9 +91,14 @@ internal static class LoadScenario
                 await Task.Delay(100);
             }
             var mb = 1024.0 * 1024.0;
-            Console.WriteLine($"  concurrency: peak {peakRunning} running of {runs}, working set {Stats.Num(peakSet / mb)} MB");
+            Console.WriteLine($"  concurrency: peak {peakRunning} running of {runs}, working set {Stats.Num(peakSet / mb)} MB, {peakConnections} connections");
+            var failed = await db.ScalarAsync<long>("select count(*) from agent.tasks where prompt like '[turns:3] slow %' and status <> 'succeeded'");
+            if (failed > 0)
+            {
+                throw new InvalidOperationException($"concurrency: {failed} of {runs} tasks did not succeed");
+            }
             return new ConcurrencyResult(runs, peakRunning, peakSet / mb, baseline / mb, (peakSet - baseline) / 1024.0 / Math.Max(1, peakRunning),
-                watch.Elapsed.TotalSeconds);
+                watch.Elapsed.TotalSeconds, peakConnections, turnMs);
         }
         finally
         {
