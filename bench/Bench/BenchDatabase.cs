@@ -15,7 +15,7 @@ internal sealed class BenchDatabase : IAsyncDisposable
     {
         _admin = admin;
         Name = name;
-        ConnectionString = new NpgsqlConnectionStringBuilder(admin) { Database = name, MaxPoolSize = 600 }.ConnectionString;
+        ConnectionString = new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
         ReaderConnectionString = new NpgsqlConnectionStringBuilder(ConnectionString) { Username = "agent_reader", Password = ReaderPassword }
             .ConnectionString;
     }

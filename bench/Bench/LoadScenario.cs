@@ -29,10 +29,12 @@ internal static class LoadScenario
                 await using var worker = await HostedWorker.StartAsync(db, url, dashboard: false,
                     $"--Worker:MaxRuns={maxRuns}", $"--Llm:MaxSockets={sockets}", $"--Llm:MinWarm={sockets}");
                 await RunBatchAsync(db, sockets * 2); // warm-up: JIT, pools, and every socket
+                await Task.Delay(11_000); // the warm-up's commits reach pg_stat_database before the count starts
                 var handshakesBefore = worker.Services.GetRequiredService<SocketPool>().Statistics.Handshakes;
                 var commitsBefore = await CommitsAsync(db);
                 var elapsed = await RunBatchAsync(db, tasks);
-                await Task.Delay(1500); // let every backend report its commits
+                // An idle backend reports its commits within 10 s (PostgreSQL's PGSTAT_IDLE_INTERVAL): wait them out.
+                await Task.Delay(11_000);
                 var commits = await CommitsAsync(db) - commitsBefore;
                 var handshakes = worker.Services.GetRequiredService<SocketPool>().Statistics.Handshakes - handshakesBefore;
                 rows.Add(new ThroughputRow(maxRuns, tasks, tasks / elapsed.TotalSeconds, (double)commits / tasks, handshakes * 100.0 / tasks));
@@ -64,6 +66,7 @@ internal static class LoadScenario
             var baseline = process.WorkingSet64;
             var peakRunning = 0;
             var peakConnections = 0;
+            var peakBreakdown = "";
             var peakSet = baseline;
             var watch = Stopwatch.StartNew();
             // Three 5-second turns per task, all enqueued at once.
@@ -80,7 +83,15 @@ internal static class LoadScenario
                 await reader.ReadAsync();
                 var running = (int)reader.GetInt64(0);
                 var open = reader.GetInt64(1);
-                peakConnections = Math.Max(peakConnections, (int)reader.GetInt64(2));
+                if (reader.GetInt64(2) > peakConnections)
+                {
+                    peakConnections = (int)reader.GetInt64(2);
+                    await reader.DisposeAsync();
+                    await using var breakdown = new NpgsqlCommand(
+                        "select string_agg(a || ' ' || n, ', ' order by a) from (select application_name a, count(*) n from pg_stat_activity "
+                        + "where application_name like 'agent-%' and datname = current_database() group by 1) x", connection);
+                    peakBreakdown = (string?)await breakdown.ExecuteScalarAsync() ?? "";
+                }
                 process.Refresh();
                 peakRunning = Math.Max(peakRunning, running);
                 peakSet = Math.Max(peakSet, process.WorkingSet64);
@@ -91,7 +102,7 @@ internal static class LoadScenario
                 await Task.Delay(100);
             }
             var mb = 1024.0 * 1024.0;
-            Console.WriteLine($"  concurrency: peak {peakRunning} running of {runs}, working set {Stats.Num(peakSet / mb)} MB, {peakConnections} connections");
+            Console.WriteLine($"  concurrency: peak {peakRunning} running of {runs}, working set {Stats.Num(peakSet / mb)} MB, {peakConnections} connections ({peakBreakdown})");
             var failed = await db.ScalarAsync<long>("select count(*) from agent.tasks where prompt like '[turns:3] slow %' and status <> 'succeeded'");
             if (failed > 0)
             {
@@ -113,13 +124,17 @@ internal static class LoadScenario
         var watch = Stopwatch.StartNew();
         var ids = await db.ScalarAsync<long[]>($"select agent.enqueue_many(prompts => array(select '[turns:3] load ' || i from generate_series(1, {tasks}) i))");
         var list = string.Join(',', ids);
-        while (await db.ScalarAsync<long>($"select count(*) from agent.tasks where id in ({list}) and status in ('queued', 'running')") > 0)
+        // One connection for the polling: one commit per poll, counted with the rest.
+        await using var connection = new NpgsqlConnection(db.ConnectionString);
+        await connection.OpenAsync();
+        await using var poll = new NpgsqlCommand($"select count(*) from agent.tasks where id in ({list}) and status in ('queued', 'running')", connection);
+        while ((long)(await poll.ExecuteScalarAsync())! > 0)
         {
             if (watch.Elapsed > TimeSpan.FromMinutes(5))
             {
                 throw new TimeoutException("the batch did not finish in 5 minutes");
             }
-            await Task.Delay(10);
+            await Task.Delay(20);
         }
         var elapsed = watch.Elapsed;
         var failed = await db.ScalarAsync<long>($"select count(*) from agent.tasks where id in ({list}) and status <> 'succeeded'");

@@ -47,6 +47,8 @@ public static class HangfireStorage
                 UseSlidingInvisibilityTimeout = true,
                 InvisibilityTimeout = TimeSpan.FromMinutes(5),
                 QueuePollInterval = TimeSpan.FromSeconds(5),
+                // The executor's mirror writes a batch of jobs and states in one TransactionScope: one commit.
+                EnableTransactionScopeEnlistment = true,
             });
     }
 }

@@ -6,7 +6,8 @@ namespace AgentWorker.Jobs.Tools;
 /// <summary>
 /// Runs SQL on the target inside a transaction that is read-only before any statement of the caller runs, and is
 /// always rolled back; afterwards the session is reset (<c>DISCARD ALL</c>) before the connection goes back to the
-/// pool, so nothing a statement left behind (a session advisory lock, a prepared statement) outlives the call.
+/// pool, so nothing a statement left behind (a session advisory lock, a prepared statement) outlives the call. (The
+/// pool itself does not reset again: a session this reset fails on is never handed out again.)
 /// The model's statement is sent alone over the extended protocol (one <see cref="NpgsqlBatchCommand"/>), so the
 /// server refuses any second statement hidden in it.
 /// </summary>
@@ -39,9 +40,24 @@ public sealed class ReadOnlySql(TargetDatabase target)
         {
             if (connection.State == ConnectionState.Open)
             {
-                await using var reset = new NpgsqlCommand("DISCARD ALL", connection);
-                await reset.ExecuteNonQueryAsync(CancellationToken.None);
+                await ResetAsync(connection);
             }
+        }
+    }
+
+    private static async Task ResetAsync(NpgsqlConnection connection)
+    {
+        try
+        {
+            await using var reset = new NpgsqlCommand("DISCARD ALL", connection);
+            await reset.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
+        {
+            // Not reset: the pool does not reset either (this is its only reset), so it must not get this session
+            // back. Clearing the pool retires every connection opened before, this one included.
+            NpgsqlConnection.ClearPool(connection);
+            throw;
         }
     }
 

@@ -19,7 +19,8 @@ public sealed class TargetDatabase : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         Options = options;
         Layers = layers;
-        var builder = new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "agent-tools" };
+        // ReadOnlySql resets every session itself (DISCARD ALL) before the connection goes back: Npgsql need not again.
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "agent-tools", NoResetOnClose = true };
         if (!Tasks.AppDatabase.SetsPoolSize(connectionString))
         {
             // A tool call holds a connection for one statement: a small pool serves every run of the process.
