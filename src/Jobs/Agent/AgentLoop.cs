@@ -12,7 +12,7 @@ namespace AgentWorker.Jobs.Agent;
 /// <c>previous_response_id</c> and <c>store:false</c>. Bounded by max steps, the deadline and consecutive tool errors;
 /// each step is stored as it completes.
 /// </summary>
-public sealed class AgentLoop(
+internal sealed class AgentLoop(
     ModelClient model,
     ToolRegistry tools,
     IOptions<LlmOptions> llmOptions,

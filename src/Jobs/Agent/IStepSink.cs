@@ -6,7 +6,7 @@ namespace AgentWorker.Jobs.Agent;
 /// Where the loop stores each step as it completes (the run's checkpoint). Owned by the loop, so the loop needs no
 /// store: the run executor supplies one that writes <c>agent.steps</c>.
 /// </summary>
-public interface IStepSink
+internal interface IStepSink
 {
     Task SaveAsync(StepRecord record, CancellationToken cancellationToken);
 }

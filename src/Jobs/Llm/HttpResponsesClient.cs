@@ -12,7 +12,7 @@ namespace AgentWorker.Jobs.Llm;
 /// One turn as <c>POST /responses</c> with <c>stream:true</c>, read as server-sent events into the same event model
 /// as the socket. It cannot continue a <c>store:false</c> socket response, so it always sends the full context.
 /// </summary>
-public sealed class HttpResponsesClient(HttpClient http, IOptions<LlmOptions> options)
+internal sealed class HttpResponsesClient(HttpClient http, IOptions<LlmOptions> options)
 {
     public async Task<ModelTurn> RunTurnAsync(JsonObject createEvent, CancellationToken cancellationToken)
     {

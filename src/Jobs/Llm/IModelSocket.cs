@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace AgentWorker.Jobs.Llm;
 
 /// <summary>One persistent connection to the model, as the pool manages it. <see cref="ResponsesSocket"/> in production.</summary>
-public interface IModelSocket : IAsyncDisposable
+internal interface IModelSocket : IAsyncDisposable
 {
     string Id { get; }
 

@@ -11,7 +11,7 @@ namespace AgentWorker.Jobs.Llm;
 /// (Polly): retries of rate-limited and transient turns, honouring the server's hint, and the WebSocket circuit
 /// breaker that sends turns over HTTP while sockets cannot be opened, probing WebSocket again after a cool-down.
 /// </summary>
-public sealed partial class ModelClient
+internal sealed partial class ModelClient
 {
     public ModelClient(
         SocketPool pool, HttpResponsesClient http, ModelWaits waits, IOptions<LlmOptions> options, TimeProvider time,

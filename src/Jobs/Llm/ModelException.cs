@@ -1,7 +1,7 @@
 namespace AgentWorker.Jobs.Llm;
 
 /// <summary>A model turn that did not complete. <see cref="Kind"/> says whether and how to recover.</summary>
-public sealed class ModelException(
+internal sealed class ModelException(
     ModelFailureKind kind, string message, string? code = null, int? status = null, Exception? inner = null, TimeSpan? retryAfter = null)
     : Exception(message, inner)
 {

@@ -10,7 +10,7 @@ namespace AgentWorker.Jobs.Llm;
 /// socket; when no socket can be opened, the turn goes over HTTP (before any of its events, so nothing is
 /// duplicated); rate limits and transient errors are retried after a wait.
 /// </summary>
-public sealed class ModelSession : IAsyncDisposable
+internal sealed class ModelSession : IAsyncDisposable
 {
     private readonly ModelClient _client;
     private readonly long _taskId;

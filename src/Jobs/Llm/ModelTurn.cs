@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace AgentWorker.Jobs.Llm;
 
 /// <summary>A completed model turn: the response id, its output items, usage and timings.</summary>
-public sealed record ModelTurn
+internal sealed record ModelTurn
 {
     public required string ResponseId { get; init; }
 

@@ -4,7 +4,7 @@ namespace AgentWorker.Jobs.Llm;
 /// How long a run that found its model at the cap waits before trying again: about a second, jittered so waiting runs
 /// do not come back in step, and longer for a while after the model answered 429 (its hint, doubled).
 /// </summary>
-public sealed class ModelWaits(TimeProvider time)
+internal sealed class ModelWaits(TimeProvider time)
 {
     private static readonly TimeSpan Base = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Memory = TimeSpan.FromMinutes(1);

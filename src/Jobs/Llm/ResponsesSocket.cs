@@ -11,7 +11,7 @@ namespace AgentWorker.Jobs.Llm;
 /// and is the only reader until the turn's terminal event. Any failure that leaves the stream in an unknown
 /// state marks the socket broken; the pool then discards it.
 /// </summary>
-public sealed class ResponsesSocket : IModelSocket
+internal sealed class ResponsesSocket : IModelSocket
 {
     private static long s_nextId;
     private readonly ClientWebSocket _socket;

@@ -4,7 +4,7 @@ namespace AgentWorker.Jobs.Llm;
 /// A socket held by one run from start to end. <see cref="RenewAsync"/> swaps a broken socket for a fresh one
 /// inside the same lease; disposing returns the socket (or discards it when broken).
 /// </summary>
-public sealed class SocketLease : IAsyncDisposable
+internal sealed class SocketLease : IAsyncDisposable
 {
     private readonly SocketPool _pool;
     private bool _returned;

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace AgentWorker.Jobs.Llm;
 
-public sealed partial class SocketPool
+internal sealed partial class SocketPool
 {
     /// <summary>
     /// One maintenance round: closes idle sockets that died, belong to an old generation, reached

@@ -1,6 +1,6 @@
 namespace AgentWorker.Jobs.Llm;
 
-public sealed partial class SocketPool
+internal sealed partial class SocketPool
 {
     /// <summary>Retires every socket: idle ones now, leased ones when they come back (after a 401 or a key change).</summary>
     public void Clear()

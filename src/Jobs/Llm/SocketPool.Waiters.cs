@@ -1,6 +1,6 @@
 namespace AgentWorker.Jobs.Llm;
 
-public sealed partial class SocketPool
+internal sealed partial class SocketPool
 {
     // The waiter queue: first come, first served; a freed slot or a returned socket goes to the first live waiter.
 

@@ -11,7 +11,7 @@ namespace AgentWorker.Jobs.Llm;
 /// (also when an open fails). A generation counter retires every socket at once; sockets are recycled before
 /// <see cref="LlmOptions.MaxLifetime"/>, but only when idle.
 /// </summary>
-public sealed partial class SocketPool : IAsyncDisposable
+internal sealed partial class SocketPool : IAsyncDisposable
 {
     private readonly LlmOptions _options;
     private readonly ISocketConnector _connector;

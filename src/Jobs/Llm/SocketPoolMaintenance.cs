@@ -10,7 +10,7 @@ namespace AgentWorker.Jobs.Llm;
 /// shutdown. Taking <see cref="SocketPoolMetrics"/> publishes the pool's instruments for the host's lifetime.
 /// </summary>
 #pragma warning disable CS9113 // metrics: resolved for its side effect (the instruments exist while the host runs)
-public sealed partial class SocketPoolMaintenance(
+internal sealed partial class SocketPoolMaintenance(
     SocketPool pool, SocketPoolMetrics metrics, IOptions<LlmOptions> options, TimeProvider time, ILogger<SocketPoolMaintenance> logger)
     : BackgroundService
 #pragma warning restore CS9113

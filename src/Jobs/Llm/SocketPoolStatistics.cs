@@ -1,7 +1,7 @@
 namespace AgentWorker.Jobs.Llm;
 
 /// <summary>A snapshot of the pool: sockets by state, and counters since start.</summary>
-public sealed record SocketPoolStatistics(
+internal sealed record SocketPoolStatistics(
     int Total,
     int Idle,
     int Leased,

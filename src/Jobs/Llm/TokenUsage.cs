@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace AgentWorker.Jobs.Llm;
 
 /// <summary>Token usage of one response, as reported on <c>response.completed</c>.</summary>
-public readonly record struct TokenUsage(long InputTokens, long CachedTokens, long OutputTokens, long ReasoningTokens)
+internal readonly record struct TokenUsage(long InputTokens, long CachedTokens, long OutputTokens, long ReasoningTokens)
 {
     internal static TokenUsage FromJson(JsonNode? usage)
     {

@@ -1,7 +1,7 @@
 namespace AgentWorker.Jobs.Llm;
 
 /// <summary>A completed turn and how it travelled: what a model step records.</summary>
-public sealed record TurnRecord
+internal sealed record TurnRecord
 {
     public required ModelTurn Turn { get; init; }
 

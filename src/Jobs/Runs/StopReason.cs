@@ -1,7 +1,7 @@
 namespace AgentWorker.Jobs.Runs;
 
 /// <summary>Why a run ended: decided once per run, and mapped to exactly one write (or none).</summary>
-public enum StopReason
+internal enum StopReason
 {
     /// <summary>The loop finished: the task succeeded, or failed for a reason of its own (max steps, tool errors).</summary>
     Completed,

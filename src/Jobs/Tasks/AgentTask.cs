@@ -1,7 +1,7 @@
 namespace AgentWorker.Jobs.Tasks;
 
 /// <summary>A claimed task, as the run sees it.</summary>
-public sealed record AgentTask
+internal sealed record AgentTask
 {
     public required long Id { get; init; }
 

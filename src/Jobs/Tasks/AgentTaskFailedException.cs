@@ -1,7 +1,7 @@
 namespace AgentWorker.Jobs.Tasks;
 
 /// <summary>The failure a failed task's Hangfire job shows: the error code and message stored on the task.</summary>
-public sealed class AgentTaskFailedException(long taskId, string errorCode, string? errorMessage)
+internal sealed class AgentTaskFailedException(long taskId, string errorCode, string? errorMessage)
     : Exception($"Agent task {taskId} failed ({errorCode}): {errorMessage}")
 {
     public long TaskId { get; } = taskId;

@@ -1,4 +1,4 @@
 namespace AgentWorker.Jobs.Tasks;
 
 /// <summary>A stored step as a resumed run reads it: its kind and the conversation items it added.</summary>
-public sealed record CheckpointStep(int Seq, string Kind, string Items);
+internal sealed record CheckpointStep(int Seq, string Kind, string Items);

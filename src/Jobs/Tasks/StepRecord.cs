@@ -1,7 +1,7 @@
 namespace AgentWorker.Jobs.Tasks;
 
 /// <summary>One row of <c>agent.steps</c>: a model turn or a tool call, with its timings.</summary>
-public sealed record StepRecord
+internal sealed record StepRecord
 {
     public required long TaskId { get; init; }
     public required int Attempt { get; init; }

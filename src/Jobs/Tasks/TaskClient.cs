@@ -5,7 +5,7 @@ using Npgsql;
 namespace AgentWorker.Jobs.Tasks;
 
 /// <inheritdoc />
-public sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlDataSource dataSource) : ITaskClient
+internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlDataSource dataSource) : ITaskClient
 {
     private const string EnqueueSql = """
         select agent.enqueue(prompt => @Prompt, instructions => @Instructions, model => @Model, priority => @Priority,

@@ -1,7 +1,7 @@
 namespace AgentWorker.Jobs.Tasks;
 
 /// <summary>How a run ended: stored on the task in one statement (its token usage is summed from the stored steps).</summary>
-public sealed record TaskOutcome(string Status, string? ResultText, string? ErrorCode, string? ErrorMessage, int Steps)
+internal sealed record TaskOutcome(string Status, string? ResultText, string? ErrorCode, string? ErrorMessage, int Steps)
 {
     public static TaskOutcome Succeeded(string resultText, int steps) => new(TaskStatuses.Succeeded, resultText, null, null, steps);
 

@@ -7,7 +7,7 @@ namespace AgentWorker.Jobs.Telemetry;
 /// The socket pool's statistics as <see cref="System.Diagnostics.Metrics"/> instruments (meter <c>AgentWorker.Llm</c>),
 /// for dotnet-counters, OpenTelemetry or any metrics listener.
 /// </summary>
-public sealed class SocketPoolMetrics : IDisposable
+internal sealed class SocketPoolMetrics : IDisposable
 {
     public const string MeterName = "AgentWorker.Llm";
     private readonly Meter _meter;

@@ -8,7 +8,7 @@ namespace AgentWorker.Jobs.Tools;
 /// <c>describe_table(table)</c>: columns, types, nullability and constraints. The name is looked up in the catalog
 /// as a bound parameter, never interpolated into SQL.
 /// </summary>
-public sealed class DescribeTableTool(ReadOnlySql sql, TargetDatabase target) : IAgentTool
+internal sealed class DescribeTableTool(ReadOnlySql sql, TargetDatabase target) : IAgentTool
 {
     private const string FindSql = """
         select c.oid::bigint as oid, n.nspname as schema, c.relname as name

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace AgentWorker.Jobs.Tools;
 
 /// <summary>A function the model may call. Arguments arrive already checked against <see cref="Parameters"/>.</summary>
-public interface IAgentTool
+internal interface IAgentTool
 {
     string Name { get; }
 

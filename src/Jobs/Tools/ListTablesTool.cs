@@ -5,7 +5,7 @@ using Dapper;
 namespace AgentWorker.Jobs.Tools;
 
 /// <summary><c>list_tables</c>: tables and views of the allowed schemas that the reader may select, with row estimates.</summary>
-public sealed class ListTablesTool(ReadOnlySql sql, TargetDatabase target) : IAgentTool
+internal sealed class ListTablesTool(ReadOnlySql sql, TargetDatabase target) : IAgentTool
 {
     private const string ListSql = """
         select n.nspname as schema, c.relname as name,

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace AgentWorker.Jobs.Tools;
 
 /// <summary><c>query(sql)</c>: one read-only SQL statement against the target; rows capped, errors returned as text.</summary>
-public sealed class QueryTool(ReadOnlySql sql) : IAgentTool
+internal sealed class QueryTool(ReadOnlySql sql) : IAgentTool
 {
     public string Name => "query";
 

@@ -11,7 +11,7 @@ namespace AgentWorker.Jobs.Tools;
 /// The model's statement is sent alone over the extended protocol (one <see cref="NpgsqlBatchCommand"/>), so the
 /// server refuses any second statement hidden in it.
 /// </summary>
-public sealed class ReadOnlySql(TargetDatabase target)
+internal sealed class ReadOnlySql(TargetDatabase target)
 {
     /// <summary>Opens a read-only transaction, runs <paramref name="body"/>, rolls back and resets the session.</summary>
     public async Task<T> InReadOnlyTransactionAsync<T>(

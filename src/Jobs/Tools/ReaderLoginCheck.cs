@@ -7,7 +7,7 @@ namespace AgentWorker.Jobs.Tools;
 /// still SET ROLE) of the server-file roles, no write privilege on any table or column, owns nothing, no CREATE on
 /// the database or any schema, and read-only by default (set on the role or the database, not only by our session).
 /// </summary>
-public static class ReaderLoginCheck
+internal static class ReaderLoginCheck
 {
     private const string CheckSql = """
         select array_remove(array[

@@ -7,7 +7,7 @@ namespace AgentWorker.Jobs.Tools;
 /// The database the tools query, opened only as the read-only login, with session settings pinned at connect:
 /// read-only default, statement and idle-in-transaction timeouts, and a search_path of the allowed schemas.
 /// </summary>
-public sealed class TargetDatabase : IAsyncDisposable
+internal sealed class TargetDatabase : IAsyncDisposable
 {
     public TargetDatabase(string connectionString, ToolsOptions options)
         : this(connectionString, options, SafetyLayers.All)

@@ -8,7 +8,7 @@ namespace AgentWorker.Jobs.Tools;
 /// The tools offered to the model. Unknown names and malformed arguments come back to the model as tool errors;
 /// they never throw.
 /// </summary>
-public sealed class ToolRegistry
+internal sealed class ToolRegistry
 {
     private readonly FrozenDictionary<string, IAgentTool> _tools;
 
