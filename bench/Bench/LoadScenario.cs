@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using AgentWorker.Jobs.Llm;
 using Microsoft.Extensions.DependencyInjection;
+using AgentWorker.Testing;
 using Npgsql;
 
 namespace AgentWorker.Bench;
@@ -19,7 +20,8 @@ internal static class LoadScenario
     public static async Task<(List<ThroughputRow> Rows, double PlainHangfirePerSecond)> ThroughputAsync(BenchDatabase db, bool smoke)
     {
         var rows = new List<ThroughputRow>();
-        var (sim, url) = await SimulatorProfile.ZeroLatency.StartAsync();
+        var sim = await SimulatorProfile.ZeroLatency.StartAsync();
+        var url = sim.BaseUrl;
         var tasks = smoke ? 30 : 1000;
         try
         {
@@ -43,7 +45,6 @@ internal static class LoadScenario
         }
         finally
         {
-            await sim.StopAsync();
             await sim.DisposeAsync();
         }
         var plain = await PlainHangfire.ThroughputAsync(db, tasks);
@@ -55,7 +56,8 @@ internal static class LoadScenario
     {
         var runs = smoke ? 50 : 2000;
         const int turnMs = 5000;
-        var (sim, url) = await new SimulatorProfile(0, turnMs, 0, 0, 0).StartAsync();
+        var sim = await new SimulatorProfile(0, turnMs, 0, 0, 0).StartAsync();
+        var url = sim.BaseUrl;
         try
         {
             await using var worker = await HostedWorker.StartAsync(db, url, dashboard: false,
@@ -113,7 +115,6 @@ internal static class LoadScenario
         }
         finally
         {
-            await sim.StopAsync();
             await sim.DisposeAsync();
         }
     }
@@ -124,18 +125,10 @@ internal static class LoadScenario
         var watch = Stopwatch.StartNew();
         var ids = await db.ScalarAsync<long[]>($"select agent.enqueue_many(prompts => array(select '[turns:3] load ' || i from generate_series(1, {tasks}) i))");
         var list = string.Join(',', ids);
-        // One connection for the polling: one commit per poll, counted with the rest.
-        await using var connection = new NpgsqlConnection(db.ConnectionString);
-        await connection.OpenAsync();
-        await using var poll = new NpgsqlCommand($"select count(*) from agent.tasks where id in ({list}) and status in ('queued', 'running')", connection);
-        while ((long)(await poll.ExecuteScalarAsync())! > 0)
-        {
-            if (watch.Elapsed > TimeSpan.FromMinutes(5))
-            {
-                throw new TimeoutException("the batch did not finish in 5 minutes");
-            }
-            await Task.Delay(20);
-        }
+        // One connection polls every 20 ms: one commit per poll, counted with the rest.
+        await DatabaseWait.UntilAsync(db.ConnectionString,
+            $"select not exists (select 1 from agent.tasks where id in ({list}) and status in ('queued', 'running'))", null,
+            TimeSpan.FromMinutes(5), CancellationToken.None, TimeSpan.FromMilliseconds(20));
         var elapsed = watch.Elapsed;
         var failed = await db.ScalarAsync<long>($"select count(*) from agent.tasks where id in ({list}) and status <> 'succeeded'");
         return failed == 0 ? elapsed : throw new InvalidOperationException($"{failed} tasks did not succeed");

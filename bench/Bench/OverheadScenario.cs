@@ -13,7 +13,8 @@ internal static class OverheadScenario
 
     public static async Task<Result> RunAsync(BenchDatabase db, bool smoke)
     {
-        var (sim, url) = await SimulatorProfile.ZeroLatency.StartAsync();
+        var sim = await SimulatorProfile.ZeroLatency.StartAsync();
+        var url = sim.BaseUrl;
         try
         {
             await using var runner = new LoopRunner(db, url, ModelTransport.WebSocket);
@@ -48,7 +49,6 @@ internal static class OverheadScenario
         }
         finally
         {
-            await sim.StopAsync();
             await sim.DisposeAsync();
         }
     }

@@ -12,7 +12,8 @@ internal static class PickupScenario
     {
         var samples = smoke ? 10 : 200;
         var rows = new List<Row>();
-        var (sim, url) = await SimulatorProfile.ZeroLatency.StartAsync();
+        var sim = await SimulatorProfile.ZeroLatency.StartAsync();
+        var url = sim.BaseUrl;
         try
         {
             await using (var worker = await HostedWorker.StartAsync(db, url, dashboard: true))
@@ -42,7 +43,6 @@ internal static class PickupScenario
         }
         finally
         {
-            await sim.StopAsync();
             await sim.DisposeAsync();
         }
         foreach (var row in rows)

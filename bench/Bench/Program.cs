@@ -12,7 +12,7 @@ if (args is ["enqueue-ref", var connection, var count, var gapMs])
 }
 
 var smoke = args.Contains("--smoke");
-var root = FindRoot();
+var root = AgentWorker.Testing.Repository.Root;
 var output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault()
     ?? Path.Combine(root, smoke ? ".local/bench-smoke" : "bench/results");
 var admin = Environment.GetEnvironmentVariable("WORKER_TEST_POSTGRES")
@@ -47,18 +47,6 @@ var machine = $"Machine: {Environment.ProcessorCount} cores ({CpuModel()}), {Mem
 var report = Report.Write(new Report.Results(machine, transport, overhead, pickup, throughput, plain, concurrency, smoke), output);
 Console.WriteLine($"Report: {report}");
 return 0;
-
-static string FindRoot()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-    {
-        if (File.Exists(Path.Combine(dir.FullName, "Worker.sln")))
-        {
-            return dir.FullName;
-        }
-    }
-    throw new InvalidOperationException("Worker.sln not found above " + AppContext.BaseDirectory);
-}
 
 static string CpuModel() =>
     File.Exists("/proc/cpuinfo")

@@ -1,4 +1,4 @@
-using AgentWorker.Simulator;
+using AgentWorker.Testing;
 
 namespace AgentWorker.Bench;
 
@@ -11,15 +11,9 @@ internal sealed record SimulatorProfile(int HandshakeMs, int TimeToFirstTokenMs,
         + $"{(TokensPerSecond == 0 ? "unthrottled" : TokensPerSecond + " tokens/s")}, prefill {PrefillMsPerKToken} ms per 1k uncached input tokens, "
         + $"HTTP per-request overhead {HttpOverheadMs} ms";
 
-    public async Task<(Microsoft.AspNetCore.Builder.WebApplication App, Uri BaseUrl)> StartAsync()
-    {
-        var app = SimulatorApp.Create([
-            "--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning",
-            $"--Simulator:HandshakeDelayMs={HandshakeMs}", $"--Simulator:TimeToFirstTokenMs={TimeToFirstTokenMs}",
-            $"--Simulator:TokensPerSecond={TokensPerSecond}",
-            $"--Simulator:PrefillMsPerKToken={PrefillMsPerKToken.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
-            $"--Simulator:HttpRequestOverheadMs={HttpOverheadMs}"]);
-        await app.StartAsync();
-        return (app, new Uri(app.Urls.First() + "/v1"));
-    }
+    public Task<SimulatorHost> StartAsync() => SimulatorHost.StartAsync(
+        $"--Simulator:HandshakeDelayMs={HandshakeMs}", $"--Simulator:TimeToFirstTokenMs={TimeToFirstTokenMs}",
+        $"--Simulator:TokensPerSecond={TokensPerSecond}",
+        $"--Simulator:PrefillMsPerKToken={PrefillMsPerKToken.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+        $"--Simulator:HttpRequestOverheadMs={HttpOverheadMs}");
 }

@@ -15,7 +15,8 @@ internal static class TransportScenario
 
     public static async Task<List<Row>> RunAsync(BenchDatabase db, bool smoke)
     {
-        var (sim, url) = await Profile.StartAsync();
+        var sim = await Profile.StartAsync();
+        var url = sim.BaseUrl;
         var rows = new List<Row>();
         try
         {
@@ -48,7 +49,6 @@ internal static class TransportScenario
         }
         finally
         {
-            await sim.StopAsync();
             await sim.DisposeAsync();
         }
         return rows;

@@ -23,7 +23,7 @@ public sealed class DatabaseRestartTests : IAsyncLifetime
     private static async Task<string> ScriptAsync(string script, string dir)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(PostgresServer.RepositoryFile("scripts/" + script));
+        start.ArgumentList.Add(AgentWorker.Testing.Repository.File("scripts/" + script));
         start.Environment["PG_DIR"] = dir;
         using var process = Process.Start(start)!;
         var output = await process.StandardOutput.ReadToEndAsync(Ct) + await process.StandardError.ReadToEndAsync(Ct);
@@ -46,7 +46,7 @@ public sealed class DatabaseRestartTests : IAsyncLifetime
         {
             await new MigrationRunner(dataSource, NullLogger<MigrationRunner>.Instance).MigrateAsync(Migration.Embedded, Ct);
         }
-        await PostgresServer.ExecuteAsync(_admin, await File.ReadAllTextAsync(PostgresServer.RepositoryFile("scripts/demo-data.sql"), Ct));
+        await PostgresServer.ExecuteAsync(_admin, await File.ReadAllTextAsync(AgentWorker.Testing.Repository.File("scripts/demo-data.sql"), Ct));
         await PostgresServer.ExecuteAsync(_admin, ReaderRole.CreateSql(PostgresServer.ReaderRole, ["shop"], "agent", PostgresServer.ReaderPassword));
     }
 
@@ -66,8 +66,8 @@ public sealed class DatabaseRestartTests : IAsyncLifetime
         var database = new TestDatabase(null!, "agent", _admin);
         await using var sim = await SimulatorHost.StartAsync("--Simulator:TimeToFirstTokenMs=50");
         string[] settings = ["--Worker:LeaseDuration=00:00:03", "--Worker:PollInterval=00:00:01", "--Worker:MaxRuns=8"];
-        using var a = await WorkerProcess.StartAsync(database, sim, settings);
-        using var b = await WorkerProcess.StartAsync(database, sim, settings);
+        using var a = await WorkerProcess.StartAsync(database.ConnectionString, database.ReaderConnectionString, sim, settings);
+        using var b = await WorkerProcess.StartAsync(database.ConnectionString, database.ReaderConnectionString, sim, settings);
         var ids = await database.ScalarAsync<long[]>(
             "select agent.enqueue_many(prompts => array(select 'How many customers? #' || i from generate_series(1, 100) i))");
         var watch = Stopwatch.StartNew();

@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using AgentWorker.Tests.Infrastructure;
 using Dapper;
 
@@ -13,12 +12,7 @@ public sealed class FaultRecoveryTests(AgentEnvironment env) : IClassFixture<Age
 {
     private sealed record ModelStep(int Seq, string SocketId, bool Chained, int Attempts, string? Recovery, string Transport);
 
-    private async Task InjectAsync(object fault)
-    {
-        using var http = new HttpClient();
-        using var response = await http.PostAsJsonAsync(new Uri(env.Simulator.BaseUrl, "/sim/faults"), fault, TestContext.Current.CancellationToken);
-        response.EnsureSuccessStatusCode();
-    }
+    private Task InjectAsync(object fault) => SimulatorFaults.InjectAsync(env.Simulator.BaseUrl, fault, TestContext.Current.CancellationToken);
 
     /// <summary>Runs a 4-turn task whose second turn (the first chained one) meets the fault.</summary>
     private async Task<List<ModelStep>> RunWithFaultOnSecondTurnAsync(object? fault)

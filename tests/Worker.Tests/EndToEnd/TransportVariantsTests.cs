@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using AgentWorker.Jobs.Llm;
 using AgentWorker.Tests.Infrastructure;
 using Dapper;
@@ -51,14 +50,13 @@ public sealed class HttpFallbackTests(FallbackEnvironment env) : IClassFixture<F
     [Fact]
     public async Task WebSocketConnectsRefused_TurnsGoOverHttp_ThenWebSocketIsProbedAgain()
     {
-        using var http = new HttpClient();
         var ct = TestContext.Current.CancellationToken;
         // Every socket dies, and the next 20 upgrades are refused with 503.
-        await http.PostAsJsonAsync(new Uri(env.Simulator.BaseUrl, "/sim/faults"), new { kind = "restart" }, ct);
-        await http.PostAsJsonAsync(new Uri(env.Simulator.BaseUrl, "/sim/faults"), new { kind = "handshake_reject", count = 20 }, ct);
+        await SimulatorFaults.InjectAsync(env.Simulator.BaseUrl, new { kind = "restart" }, ct);
+        await SimulatorFaults.InjectAsync(env.Simulator.BaseUrl, new { kind = "handshake_reject", count = 20 }, ct);
 
         var during = await env.RunAsync("How many customers are there?");
-        await http.DeleteAsync(new Uri(env.Simulator.BaseUrl, "/sim/faults"), ct);
+        await SimulatorFaults.ClearAsync(env.Simulator.BaseUrl, ct);
         await Task.Delay(TimeSpan.FromSeconds(1.5), ct); // the breaker's cool-down (Llm:WebSocketRetryAfter = 1 s)
         var after = await env.RunAsync("How many orders are there?");
 

@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using AgentWorker.Tests.Infrastructure;
 using Dapper;
 
@@ -44,7 +43,7 @@ public sealed class WorkerProcessTests(PostgresServer server) : IAsyncLifetime
     public async Task KilledMidTask_AnotherWorkerResumesAfterTheLastStoredStep()
     {
         long id;
-        using (var first = await WorkerProcess.StartAsync(_db, _sim, [.. WorkerSettings, "--Worker:MaxRuns=2"]))
+        using (var first = await WorkerProcess.StartAsync(_db.ConnectionString, _db.ReaderConnectionString, _sim, [.. WorkerSettings, "--Worker:MaxRuns=2"]))
         {
             id = await _db.ScalarAsync<long>("select agent.enqueue(prompt => 'How many customers are there?')");
             await _db.WaitUntilAsync("select count(*) >= 3 from agent.steps where task_id = @id", new { id }, TimeSpan.FromSeconds(30));
@@ -53,7 +52,7 @@ public sealed class WorkerProcessTests(PostgresServer server) : IAsyncLifetime
         var storedBefore = await _db.ScalarAsync<long>("select count(*) from agent.steps where task_id = @id", new { id });
         Assert.Equal("running", await _db.ScalarAsync<string>("select status from agent.tasks where id = @id", new { id }));
 
-        using var second = await WorkerProcess.StartAsync(_db, _sim, [.. WorkerSettings, "--Worker:MaxRuns=2"]);
+        using var second = await WorkerProcess.StartAsync(_db.ConnectionString, _db.ReaderConnectionString, _sim, [.. WorkerSettings, "--Worker:MaxRuns=2"]);
         await _db.WaitUntilAsync("select status = 'succeeded' from agent.tasks where id = @id", new { id }, TimeSpan.FromSeconds(60));
 
         var steps = (await StepsAsync([id]))[id];
@@ -75,14 +74,10 @@ public sealed class WorkerProcessTests(PostgresServer server) : IAsyncLifetime
     public async Task Stopped_MidTask_HandsTheTaskBackAtOnce_AndAnotherWorkerResumesIt()
     {
         // The second turn of the first task streams for 20 s: the stop comes in the middle of it.
-        using (var http = new HttpClient())
-        {
-            (await http.PostAsJsonAsync(new Uri(_sim.BaseUrl, "/sim/faults"), new { kind = "slow", skip = 1, delay_ms = 20_000 }, Ct))
-                .EnsureSuccessStatusCode();
-        }
+        await SimulatorFaults.InjectAsync(_sim.BaseUrl, new { kind = "slow", skip = 1, delay_ms = 20_000 }, Ct);
         long id;
         var stopWatch = System.Diagnostics.Stopwatch.StartNew();
-        using (var first = await WorkerProcess.StartAsync(_db, _sim, [.. WorkerSettings, "--Worker:LeaseDuration=00:01:00"]))
+        using (var first = await WorkerProcess.StartAsync(_db.ConnectionString, _db.ReaderConnectionString, _sim, [.. WorkerSettings, "--Worker:LeaseDuration=00:01:00"]))
         {
             id = await _db.ScalarAsync<long>("select agent.enqueue(prompt => 'How many customers are there?')");
             await _db.WaitUntilAsync("select count(*) >= 2 from agent.steps where task_id = @id", new { id });
@@ -94,7 +89,7 @@ public sealed class WorkerProcessTests(PostgresServer server) : IAsyncLifetime
         Assert.InRange(stopWatch.Elapsed.TotalSeconds, 0, 15);
         Assert.True(await _db.ScalarAsync<bool>(
             "select status = 'queued' and run_at <= now() and lease_owner is null and retries = 0 from agent.tasks where id = @id", new { id }));
-        using var second = await WorkerProcess.StartAsync(_db, _sim, WorkerSettings);
+        using var second = await WorkerProcess.StartAsync(_db.ConnectionString, _db.ReaderConnectionString, _sim, WorkerSettings);
         await _db.WaitUntilAsync("select status = 'succeeded' from agent.tasks where id = @id", new { id }, TimeSpan.FromSeconds(30));
         var steps = (await StepsAsync([id]))[id];
         Assert.Equal(CleanRun, steps.Select(s => s.Kind));
@@ -105,9 +100,9 @@ public sealed class WorkerProcessTests(PostgresServer server) : IAsyncLifetime
     public async Task ThreeWorkers300Tasks_OneKilledMidRun_AllSucceedWithNoStepDoneTwice()
     {
         var settings = (string[])[.. WorkerSettings, "--Worker:MaxRuns=8"];
-        using var a = await WorkerProcess.StartAsync(_db, _sim, settings);
-        using var b = await WorkerProcess.StartAsync(_db, _sim, settings);
-        using var c = await WorkerProcess.StartAsync(_db, _sim, settings);
+        using var a = await WorkerProcess.StartAsync(_db.ConnectionString, _db.ReaderConnectionString, _sim, settings);
+        using var b = await WorkerProcess.StartAsync(_db.ConnectionString, _db.ReaderConnectionString, _sim, settings);
+        using var c = await WorkerProcess.StartAsync(_db.ConnectionString, _db.ReaderConnectionString, _sim, settings);
 
         var ids = await _db.ScalarAsync<long[]>(
             "select agent.enqueue_many(prompts => array(select 'How many orders? #' || i from generate_series(1, 300) i))");
@@ -128,9 +123,9 @@ public sealed class WorkerProcessTests(PostgresServer server) : IAsyncLifetime
     {
         await _db.ScalarAsync<object>("select agent.set_model_limit('sim-1', 2)");
         var settings = (string[])[.. WorkerSettings, "--Worker:MaxRuns=8"];
-        using var a = await WorkerProcess.StartAsync(_db, _sim, settings);
-        using var b = await WorkerProcess.StartAsync(_db, _sim, settings);
-        using var c = await WorkerProcess.StartAsync(_db, _sim, settings);
+        using var a = await WorkerProcess.StartAsync(_db.ConnectionString, _db.ReaderConnectionString, _sim, settings);
+        using var b = await WorkerProcess.StartAsync(_db.ConnectionString, _db.ReaderConnectionString, _sim, settings);
+        using var c = await WorkerProcess.StartAsync(_db.ConnectionString, _db.ReaderConnectionString, _sim, settings);
 
         var ids = await _db.ScalarAsync<long[]>(
             "select agent.enqueue_many(prompts => array(select 'How many products? #' || i from generate_series(1, 30) i))");

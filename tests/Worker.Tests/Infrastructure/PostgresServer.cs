@@ -62,7 +62,7 @@ public sealed class PostgresServer : IAsyncLifetime
         {
             await new MigrationRunner(dataSource, NullLogger<MigrationRunner>.Instance).MigrateAsync(Migration.Embedded, CancellationToken.None);
         }
-        await ExecuteAsync(template, await File.ReadAllTextAsync(RepositoryFile("scripts/demo-data.sql")));
+        await ExecuteAsync(template, await File.ReadAllTextAsync(AgentWorker.Testing.Repository.File("scripts/demo-data.sql")));
         await ExecuteAsync(template, ReaderRole_Sql(_template));
     }
 
@@ -96,19 +96,6 @@ public sealed class PostgresServer : IAsyncLifetime
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
-    }
-
-    public static string RepositoryFile(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, relative);
-            if (File.Exists(Path.Combine(dir.FullName, "Worker.sln")) && File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-        throw new FileNotFoundException($"{relative} not found above {AppContext.BaseDirectory}");
     }
 
     public async ValueTask DisposeAsync()

@@ -31,16 +31,8 @@ public sealed class TestDatabase(PostgresServer server, string name, string conn
     }
 
     /// <summary>Polls <paramref name="sql"/> (a boolean query) until it is true; fails the test, naming the query, after <paramref name="timeout"/>.</summary>
-    public async Task WaitUntilAsync(string sql, object? parameters = null, TimeSpan? timeout = null)
-    {
-        var limit = timeout ?? TimeSpan.FromSeconds(60);
-        var started = System.Diagnostics.Stopwatch.StartNew();
-        while (!await ScalarAsync<bool>(sql, parameters))
-        {
-            Assert.True(started.Elapsed < limit, $"timed out after {limit.TotalSeconds:F0} s waiting for: {sql}");
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
-    }
+    public Task WaitUntilAsync(string sql, object? parameters = null, TimeSpan? timeout = null) =>
+        DatabaseWait.UntilAsync(ConnectionString, sql, parameters, timeout ?? TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
 
     public ValueTask DisposeAsync() => new(server.DropDatabaseAsync(Name));
 }

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using AgentWorker.Jobs.Llm;
-using AgentWorker.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 

@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
-using AgentWorker.Tests.Infrastructure;
 
 namespace AgentWorker.Tests.Simulator;
 

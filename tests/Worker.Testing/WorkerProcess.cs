@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace AgentWorker.Tests.Infrastructure;
+namespace AgentWorker.Testing;
 
 /// <summary>A real worker process (<c>dotnet Worker.dll run</c>), so a test can kill it with SIGKILL mid-run.</summary>
 public sealed class WorkerProcess : IDisposable
@@ -26,12 +26,16 @@ public sealed class WorkerProcess : IDisposable
         }
     }
 
-    /// <summary>Starts a worker against the database and simulator, and waits until it serves.</summary>
-    public static async Task<WorkerProcess> StartAsync(TestDatabase database, SimulatorHost simulator, params string[] extra)
+    /// <summary>
+    /// Starts a worker on the App database <paramref name="app"/>, its tools reading <paramref name="target"/> (schema
+    /// <c>shop</c>) as a read-only login, the simulator as its model; waits until it serves.
+    /// </summary>
+    public static async Task<WorkerProcess> StartAsync(string app, string target, SimulatorHost simulator, params string[] extra)
     {
-        // The worker's own build output (its deps and runtimeconfig), in the configuration the tests were built in.
+        ArgumentNullException.ThrowIfNull(simulator);
+        // The worker's own build output (its deps and runtimeconfig), in the configuration the caller was built in.
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0
-        var worker = PostgresServer.RepositoryFile($"src/Worker/bin/{configuration}/net10.0/Worker.dll");
+        var worker = Repository.File($"src/Worker/bin/{configuration}/net10.0/Worker.dll");
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -41,8 +45,8 @@ public sealed class WorkerProcess : IDisposable
         };
         foreach (var arg in (string[])[
             worker, "run",
-            $"--ConnectionStrings:App={database.ConnectionString}",
-            $"--ConnectionStrings:Target={database.ReaderConnectionString}",
+            $"--ConnectionStrings:App={app}",
+            $"--ConnectionStrings:Target={target}",
             "--Tools:Schemas=shop",
             $"--Llm:BaseUrl={simulator.BaseUrl}",
             $"--Llm:ApiKey={SimulatorHost.ApiKey}",

@@ -1,7 +1,7 @@
 using AgentWorker.Simulator;
 using Microsoft.AspNetCore.Builder;
 
-namespace AgentWorker.Tests.Infrastructure;
+namespace AgentWorker.Testing;
 
 /// <summary>The project's simulator on a free loopback port, over real sockets.</summary>
 public sealed class SimulatorHost : IAsyncDisposable
