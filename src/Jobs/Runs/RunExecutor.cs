@@ -43,11 +43,21 @@ internal sealed partial class RunExecutor(
     public string Owner { get; } = string.Create(CultureInfo.InvariantCulture,
         $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}");
 
+    /// <summary>
+    /// Runs this process takes on at once: <see cref="RunOptions.MaxRuns"/>, but over WebSocket no more than the pool
+    /// has sockets, since a run holds its socket for its whole life. A task this process could not give a socket to is
+    /// better left to another process than claimed to wait.
+    /// </summary>
+    public int Slots => llmOptions.Value.Transport == ModelTransport.WebSocket
+        ? Math.Min(_options.MaxRuns, llmOptions.Value.MaxSockets)
+        : _options.MaxRuns;
+
     /// <summary>Runs in flight now.</summary>
     public int Active => Volatile.Read(ref _active);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        LogSlots(Slots, _options.MaxRuns, llmOptions.Value.MaxSockets, Owner);
         using var beats = new CancellationTokenSource();
         var listening = ListenAsync(stoppingToken);
         var heartbeat = HeartbeatAsync(beats.Token);
@@ -103,7 +113,7 @@ internal sealed partial class RunExecutor(
     {
         while (true)
         {
-            var free = _options.MaxRuns - Active;
+            var free = Slots - Active;
             if (free <= 0)
             {
                 // A run that ends wakes the loop.
@@ -186,6 +196,10 @@ internal sealed partial class RunExecutor(
             // Stopping: the claim loop ends.
         }
     }
+
+    [LoggerMessage(EventId = 3102, Level = LogLevel.Information,
+        Message = "Run executor {Owner}: {Slots} runs at once (Worker:MaxRuns {MaxRuns}, Llm:MaxSockets {MaxSockets})")]
+    private partial void LogSlots(int slots, int maxRuns, int maxSockets, string owner);
 
     [LoggerMessage(EventId = 3100, Level = LogLevel.Error, Message = "Claiming tasks failed; trying again in {DelayMs:F0} ms")]
     private partial void LogClaimFailed(Exception exception, double delayMs);

@@ -17,10 +17,10 @@ public sealed class HttpOnlyEnvironment : AgentEnvironment
     protected override IEnumerable<string> WorkerArguments => ["--Llm:Transport=http"];
 }
 
-/// <summary>A worker with a pool of 4 sockets and 4 runs at a time.</summary>
+/// <summary>A worker with a pool of 4 sockets, allowed 32 runs: the sockets bound the runs.</summary>
 public sealed class SmallPoolEnvironment : AgentEnvironment
 {
-    protected override IEnumerable<string> WorkerArguments => ["--Llm:MaxSockets=4", "--Worker:MaxRuns=4"];
+    protected override IEnumerable<string> WorkerArguments => ["--Llm:MaxSockets=4", "--Worker:MaxRuns=32"];
 }
 
 internal static class TaskSteps
@@ -111,5 +111,13 @@ public sealed class PooledRunsTests(SmallPoolEnvironment env) : IClassFixture<Sm
         Assert.True(pool.Handshakes <= 4, $"{pool.Handshakes} handshakes");
         Assert.True(pool.Total <= 4);
         Assert.Equal(0, pool.Leased);
+        // The executor claimed no more than it had sockets for: at most 4 runs at once, none waited for a socket.
+        Assert.Equal(4, env.WorkerServices.GetRequiredService<AgentWorker.Jobs.Runs.RunExecutor>().Slots);
+        Assert.InRange(await env.Database.ScalarAsync<long>("""
+            select max((select count(*) from agent.tasks o
+                         where o.id = any(@ids) and o.started_at <= t.started_at and o.finished_at > t.started_at))
+              from agent.tasks t where t.id = any(@ids)
+            """, new { ids }), 1, 4);
+        Assert.Equal(0L, await env.Database.ScalarAsync<long>("select count(*) from agent.tasks where id = any(@ids) and retries > 0", new { ids }));
     }
 }
