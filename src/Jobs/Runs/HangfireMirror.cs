@@ -23,6 +23,7 @@ internal sealed partial class HangfireMirror(
     JobStorage storage,
     RunStore store,
     IOptions<RunOptions> options,
+    IOptions<Llm.LlmOptions> llmOptions,
     TimeProvider time,
     ILogger<HangfireMirror> logger) : BackgroundService
 {
@@ -189,7 +190,7 @@ internal sealed partial class HangfireMirror(
             switch (e.Kind)
             {
                 case Kind.Running:
-                    transaction.SetJobState(jobId, new MirrorProcessingState(ServerId, "run " + e.Task.Owner, e.At.UtcDateTime)
+                    transaction.SetJobState(jobId, new MirrorProcessingState(ServerId, $"task {e.Task.Id} attempt {e.Task.Attempt}", e.At.UtcDateTime)
                     {
                         Reason = e.Task.Attempt > 1 ? $"attempt {e.Task.Attempt}" : null,
                     });
@@ -266,7 +267,7 @@ internal sealed partial class HangfireMirror(
                 using var connection = storage.GetConnection();
                 if (!announced)
                 {
-                    connection.AnnounceServer(ServerId, new ServerContext { Queues = ["agent runs (executor)"], WorkerCount = options.Value.MaxRuns });
+                    connection.AnnounceServer(ServerId, new ServerContext { Queues = ["agent runs (executor)"], WorkerCount = options.Value.Slots(llmOptions.Value) });
                     announced = true;
                 }
                 else

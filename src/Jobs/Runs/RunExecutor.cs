@@ -43,14 +43,8 @@ internal sealed partial class RunExecutor(
     public string Owner { get; } = string.Create(CultureInfo.InvariantCulture,
         $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}");
 
-    /// <summary>
-    /// Runs this process takes on at once: <see cref="RunOptions.MaxRuns"/>, but over WebSocket no more than the pool
-    /// has sockets, since a run holds its socket for its whole life. A task this process could not give a socket to is
-    /// better left to another process than claimed to wait.
-    /// </summary>
-    public int Slots => llmOptions.Value.Transport == ModelTransport.WebSocket
-        ? Math.Min(_options.MaxRuns, llmOptions.Value.MaxSockets)
-        : _options.MaxRuns;
+    /// <summary>Runs this process takes on at once (<see cref="RunOptions.Slots"/>).</summary>
+    public int Slots => _options.Slots(llmOptions.Value);
 
     /// <summary>Runs in flight now.</summary>
     public int Active => Volatile.Read(ref _active);

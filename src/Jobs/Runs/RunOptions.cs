@@ -32,6 +32,14 @@ public sealed class RunOptions : IValidatableObject
     [Range(0, 100)]
     public int MaxRetries { get; set; } = 5;
 
+    /// <summary>
+    /// Runs a process takes on at once: <see cref="MaxRuns"/>, but over WebSocket no more than the pool has sockets,
+    /// since a run holds its socket for its whole life. A task this process could not give a socket to is better left
+    /// to another process than claimed to wait.
+    /// </summary>
+    internal int Slots(Llm.LlmOptions llm) =>
+        llm.Transport == Llm.ModelTransport.WebSocket ? Math.Min(MaxRuns, llm.MaxSockets) : MaxRuns;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (LeaseDuration < TimeSpan.FromSeconds(1) || LeaseDuration > TimeSpan.FromHours(1))
