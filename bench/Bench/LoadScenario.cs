@@ -27,7 +27,7 @@ internal static class LoadScenario
         {
             foreach (var maxRuns in smoke ? [16] : new[] { 16, 64, 256 })
             {
-                var sockets = Math.Min(maxRuns, 64);
+                var sockets = maxRuns; // over WebSocket a process runs min(MaxRuns, MaxSockets) at once
                 await using var worker = await HostedWorker.StartAsync(db, url, dashboard: false,
                     $"--Worker:MaxRuns={maxRuns}", $"--Llm:MaxSockets={sockets}", $"--Llm:MinWarm={sockets}");
                 await RunBatchAsync(db, sockets * 2); // warm-up: JIT, pools, and every socket

@@ -15,8 +15,6 @@ internal static class TaskApi
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     };
 
-    private static readonly string[] Statuses = ["queued", "running", "succeeded", "failed", "cancelled"];
-
     public static void MapTaskApi(this IEndpointRouteBuilder endpoints)
     {
         var api = endpoints.MapGroup("/api/tasks").WithTags("Tasks");
@@ -29,9 +27,9 @@ internal static class TaskApi
     private static async Task<IResult> ListAsync(
         ITaskClient tasks, CancellationToken cancellationToken, string? status = null, long? batch = null, int limit = 50, long? before = null)
     {
-        if (status is not null && !Statuses.Contains(status))
+        if (status is not null && !TaskStatuses.All.Contains(status))
         {
-            return Problem($"status must be one of {string.Join(", ", Statuses)}; got '{status}'.");
+            return Problem($"status must be one of {string.Join(", ", TaskStatuses.All)}; got '{status}'.");
         }
         if (limit is < 1 or > 500)
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using AgentWorker.Jobs.Tasks;
 using Hangfire.Dashboard;
 using Hangfire.Dashboard.Pages;
 
@@ -30,10 +31,10 @@ internal abstract class AgentPage : RazorPage
 
     protected static string StatusLabel(string status) => status switch
     {
-        "succeeded" => "label-success",
-        "failed" => "label-danger",
-        "running" => "label-info",
-        "cancelled" => "label-default",
+        TaskStatuses.Succeeded => "label-success",
+        TaskStatuses.Failed => "label-danger",
+        TaskStatuses.Running => "label-info",
+        TaskStatuses.Cancelled => "label-default",
         _ => "label-warning",
     };
 }

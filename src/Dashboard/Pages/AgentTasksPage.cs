@@ -1,3 +1,5 @@
+using AgentWorker.Jobs.Tasks;
+
 namespace AgentWorker.Dashboard.Pages;
 
 /// <summary><c>/hangfire/agent/tasks</c>: the latest tasks with status, turns, tool calls, time and tokens.</summary>
@@ -10,7 +12,7 @@ internal sealed class AgentTasksPage : AgentPage
         var status = Query("status");
         var rows = Service<AgentTaskQueries>().Recent(string.IsNullOrEmpty(status) ? null : status, 100);
         WriteLiteral("<p>");
-        foreach (var s in new[] { "", "queued", "running", "succeeded", "failed", "cancelled" })
+        foreach (var s in TaskStatuses.All.Prepend(""))
         {
             var label = s.Length == 0 ? "all" : s;
             WriteLiteral($"<a class=\"btn btn-sm btn-default\" href=\"{Url.To("/agent/tasks")}{(s.Length == 0 ? "" : "?status=" + s)}\">{E(label)}</a> ");
