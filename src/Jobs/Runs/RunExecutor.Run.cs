@@ -45,7 +45,7 @@ internal sealed partial class RunExecutor
             {
                 LogResuming(task.Id, checkpoint.Count, task.Attempt);
             }
-            var outcome = await loop.RunAsync(task.ToAgentTask(), checkpoint, store, run.Token);
+            var outcome = await loop.RunAsync(task, checkpoint, store, run.Token);
             if (run.Requested is { } late && outcome.Status != TaskStatuses.Succeeded)
             {
                 // Stopped from outside while the loop wound down: the request decides.

@@ -1,7 +1,7 @@
 namespace AgentWorker.Jobs.Tasks;
 
-/// <summary>A claimed task, as the run sees it.</summary>
-internal sealed record AgentTask
+/// <summary>A claimed task, as the run sees it. Not sealed: the executor's claim row (<c>ClaimedTask</c>) extends it.</summary>
+internal record AgentTask
 {
     public required long Id { get; init; }
 
