@@ -32,6 +32,13 @@ public sealed class SimulatorOptions
     /// <summary>Age after which a socket answers <c>websocket_connection_limit_reached</c> and closes. Default 60 min.</summary>
     public TimeSpan MaxConnectionAge { get; set; } = TimeSpan.FromMinutes(60);
 
+    /// <summary>
+    /// Play a reasoning model: each response starts with a reasoning item whose encrypted content comes only when the
+    /// request includes <c>reasoning.encrypted_content</c>, and a <c>store:false</c> request that replays a reasoning
+    /// item without it is refused with the real 404. Default false.
+    /// </summary>
+    public bool Reasoning { get; set; }
+
     /// <summary>Faults to inject from the start, <c>;</c>-separated (see <c>FaultSpec</c>); more via <c>POST /sim/faults</c>.</summary>
     public string? Faults { get; set; }
 }

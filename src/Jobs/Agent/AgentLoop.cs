@@ -168,24 +168,41 @@ internal sealed class AgentLoop(
         }
 
         /// <summary>The turn's request: the full transcript, or only the new items when the session chains it.</summary>
-        private JsonObject CreateEvent(bool chained) => new()
+        /// <remarks>
+        /// <c>store:false</c> keeps nothing on the server beyond the socket's own cache, so a reasoning model's reasoning
+        /// items come back with their encrypted content (<c>include</c>): the transcript replays them on a full resend.
+        /// </remarks>
+        private JsonObject CreateEvent(bool chained)
         {
-            ["type"] = "response.create",
-            ["model"] = task.Model ?? loop._llm.Model,
-            ["store"] = false,
-            ["instructions"] = task.Instructions ?? loop._agent.DefaultInstructions,
-            ["tools"] = loop._tools.Definitions.DeepClone(),
-            ["tool_choice"] = "auto",
-            ["parallel_tool_calls"] = true,
-            ["input"] = _transcript.Input(chained),
-        };
+            var create = new JsonObject
+            {
+                ["type"] = "response.create",
+                ["model"] = task.Model ?? loop._llm.Model,
+                ["store"] = false,
+                ["include"] = new JsonArray("reasoning.encrypted_content"),
+                ["instructions"] = task.Instructions ?? loop._agent.DefaultInstructions,
+                ["tools"] = loop._tools.Definitions.DeepClone(),
+                ["tool_choice"] = "auto",
+                ["parallel_tool_calls"] = true,
+                ["input"] = _transcript.Input(chained),
+            };
+            if (loop._llm.ReasoningEffort is { } effort)
+            {
+                create["reasoning"] = new JsonObject { ["effort"] = effort };
+            }
+            if (loop._llm.MaxOutputTokens is { } maxOutput)
+            {
+                create["max_output_tokens"] = maxOutput;
+            }
+            return create;
+        }
 
         /// <summary>Runs one function call; returns whether it failed. Failures go back to the model as the call's output.</summary>
         private async Task<bool> ToolCallAsync(JsonObject call, CancellationToken cancellationToken)
         {
-            var name = (string?)call["name"] ?? "";
-            var callId = (string?)call["call_id"] ?? "";
-            var arguments = (string?)call["arguments"] ?? "{}";
+            var name = Text(call["name"]) ?? "";
+            var callId = Text(call["call_id"]) ?? "";
+            var arguments = Text(call["arguments"]) ?? "{}";
             var startedAt = loop._time.GetUtcNow();
             var started = Stopwatch.GetTimestamp();
             var result = await loop._tools.InvokeAsync(name, arguments, cancellationToken);
@@ -237,6 +254,22 @@ internal sealed class AgentLoop(
             .SelectMany(i => i["content"] as JsonArray ?? [])
             .Where(c => (string?)c?["type"] == "output_text")
             .Select(c => (string?)c?["text"] ?? ""));
+
+        /// <summary>
+        /// A field of a model's function call as text, whatever the model put there: a string as is, any other JSON as
+        /// its JSON text (the tool then refuses it with a clear error), a string that is not valid Unicode as null.
+        /// </summary>
+        private static string? Text(JsonNode? node)
+        {
+            try
+            {
+                return node is JsonValue value && value.TryGetValue<string>(out var text) ? text : node?.ToJsonString();
+            }
+            catch (InvalidOperationException)
+            {
+                return null;
+            }
+        }
 
         private static string? Truncate(string? text, int max) =>
             text is null || text.Length <= max ? text : text[..max] + "...";

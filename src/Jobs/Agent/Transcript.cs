@@ -38,15 +38,27 @@ internal sealed class Transcript
         SentCount = _items.Count;
     }
 
-    /// <summary>The input of the next turn: only new items when chained, everything otherwise.</summary>
+    /// <summary>
+    /// The input of the next turn: only new items when chained, everything otherwise. A full resend replays each
+    /// reasoning item in place with its encrypted content (with <c>store:false</c> the server keeps nothing to look it
+    /// up by id); one that came without it cannot be replayed and is left out, as the API asks.
+    /// </summary>
     public JsonArray Input(bool chained)
     {
         var from = chained ? SentCount : 0;
         var input = new JsonArray();
         for (var i = from; i < _items.Count; i++)
         {
+            if (!chained && IsReasoningWithoutContent(_items[i]))
+            {
+                continue;
+            }
             input.Add(_items[i].DeepClone());
         }
         return input;
     }
+
+    private static bool IsReasoningWithoutContent(JsonObject item) =>
+        (string?)item["type"] == "reasoning"
+        && !(item["encrypted_content"] is JsonValue content && content.TryGetValue<string>(out var text) && text.Length > 0);
 }

@@ -18,6 +18,18 @@ public sealed class LlmOptions
     [Required(ErrorMessage = "Llm:Model (environment Llm__Model) must name the model for tasks that name none.")]
     public string? Model { get; set; }
 
+    /// <summary>
+    /// Reasoning effort for reasoning models (<c>none</c>, <c>minimal</c>, <c>low</c>, <c>medium</c>, <c>high</c>), sent as
+    /// <c>reasoning.effort</c>; unset sends nothing and the model's default applies. Default unset.
+    /// </summary>
+    [RegularExpression("^(none|minimal|low|medium|high)$",
+        ErrorMessage = "Llm:ReasoningEffort (environment Llm__ReasoningEffort) must be none, minimal, low, medium or high.")]
+    public string? ReasoningEffort { get; set; }
+
+    /// <summary>Upper bound on the tokens of one model turn (reasoning included), sent as <c>max_output_tokens</c>. Default unset.</summary>
+    [Range(16, 1_000_000, ErrorMessage = "Llm:MaxOutputTokens (environment Llm__MaxOutputTokens) must be between 16 and 1000000.")]
+    public int? MaxOutputTokens { get; set; }
+
     /// <summary>Extra headers on every request and WebSocket upgrade (e.g. <c>OpenAI-Organization</c>, <c>OpenAI-Beta</c>).</summary>
     public Dictionary<string, string> Headers { get; } = new(StringComparer.OrdinalIgnoreCase);
 

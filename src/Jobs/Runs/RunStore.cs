@@ -150,8 +150,16 @@ internal sealed partial class RunStore([FromKeyedServices(AppDatabase.Key)] Npgs
 
     public async Task SaveAsync(StepRecord record, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(record);
+        // Whatever a model sent (a NUL, an unpaired surrogate) must not fail the step's insert.
+        var storable = record with
+        {
+            Arguments = StorableText.Clean(record.Arguments),
+            Error = StorableText.Clean(record.Error),
+            Items = StorableText.CleanJson(record.Items),
+        };
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(InsertStepSql, record, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(InsertStepSql, storable, cancellationToken: cancellationToken));
     }
 
     /// <summary>Stores the outcome; null when this run no longer holds the task.</summary>

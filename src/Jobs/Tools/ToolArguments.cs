@@ -5,7 +5,9 @@ namespace AgentWorker.Jobs.Tools;
 
 /// <summary>
 /// Checks arguments against the flat, strict schemas our tools use: an object whose properties are all
-/// required, of type string/integer/boolean, with no others.
+/// required, of type string/integer/boolean, with no others; and the limits the strict subset cannot say on the wire
+/// (<c>maxLength</c>). Strings are decoded here, so a call whose text is not valid Unicode is refused before any tool
+/// runs (<see cref="InvalidOperationException"/>, which the registry turns into a tool error).
 /// </summary>
 internal static class ToolArguments
 {
@@ -39,14 +41,29 @@ internal static class ToolArguments
             };
             if (!ok)
             {
-                return $"property \"{name}\" must be a {expected}.";
+                return $"property \"{name}\" must be a {expected}, got {Kind(value.ValueKind)}.";
             }
-            if (expected == "string" && definition?["maxLength"] is JsonValue max && max.TryGetValue<int>(out var maxLength)
-                && value.GetString()!.Length > maxLength) // String kind checked just above.
+            if (expected != "string")
             {
-                return $"property \"{name}\" is longer than {maxLength} characters.";
+                continue;
+            }
+            var text = value.GetString()!; // String kind checked above; an unpaired surrogate throws here.
+            if (definition?["maxLength"] is JsonValue max && max.TryGetValue<int>(out var maxLength) && text.Length > maxLength)
+            {
+                return $"property \"{name}\" is {text.Length} characters long; the limit is {maxLength}.";
             }
         }
         return null;
     }
+
+    private static string Kind(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.Object => "an object",
+        _ => "nothing",
+    };
 }

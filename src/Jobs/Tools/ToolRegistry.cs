@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
 
 namespace AgentWorker.Jobs.Tools;
 
@@ -10,17 +11,22 @@ namespace AgentWorker.Jobs.Tools;
 /// </summary>
 internal sealed class ToolRegistry
 {
-    private readonly FrozenDictionary<string, IAgentTool> _tools;
+    /// <summary>The size cap of one call's arguments when no options are given.</summary>
+    public const int DefaultMaxArgumentChars = 64_000;
 
-    public ToolRegistry(IEnumerable<IAgentTool> tools)
+    private readonly FrozenDictionary<string, IAgentTool> _tools;
+    private readonly int _maxArgumentChars;
+
+    public ToolRegistry(IEnumerable<IAgentTool> tools, IOptions<ToolsOptions>? options = null)
     {
+        _maxArgumentChars = options?.Value.MaxArgumentChars ?? DefaultMaxArgumentChars;
         _tools = tools.ToFrozenDictionary(t => t.Name, StringComparer.Ordinal);
         Definitions = new JsonArray(_tools.Values.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => (JsonNode)new JsonObject
         {
             ["type"] = "function",
             ["name"] = t.Name,
             ["description"] = t.Description,
-            ["parameters"] = t.Parameters.DeepClone(),
+            ["parameters"] = StrictSchema.ForWire(t.Parameters),
             ["strict"] = true,
         }).ToArray());
     }
@@ -32,7 +38,11 @@ internal sealed class ToolRegistry
     {
         if (!_tools.TryGetValue(name, out var tool))
         {
-            return ToolResult.Error($"Unknown tool \"{name}\". Available tools: {string.Join(", ", _tools.Keys.Order(StringComparer.Ordinal))}.");
+            return ToolResult.Error($"Unknown tool \"{Cut(name)}\". Available tools: {string.Join(", ", _tools.Keys.Order(StringComparer.Ordinal))}.");
+        }
+        if (argumentsJson.Length > _maxArgumentChars)
+        {
+            return ToolResult.Error($"The arguments of {name} are {argumentsJson.Length} characters long; the limit is {_maxArgumentChars}.");
         }
         JsonDocument document;
         try
@@ -45,11 +55,23 @@ internal sealed class ToolRegistry
         }
         using (document)
         {
-            if (ToolArguments.Validate(tool.Parameters, document.RootElement) is { } problem)
+            string? problem;
+            try
+            {
+                problem = ToolArguments.Validate(tool.Parameters, document.RootElement);
+            }
+            catch (InvalidOperationException)
+            {
+                // System.Text.Json refuses to decode an unpaired surrogate escape such as \udc00.
+                problem = "a string holds text that is not valid Unicode (an unpaired surrogate escape such as \\udc00).";
+            }
+            if (problem is not null)
             {
                 return ToolResult.Error($"Invalid arguments for {name}: {problem}");
             }
             return await tool.InvokeAsync(document.RootElement, cancellationToken);
         }
     }
+
+    private static string Cut(string text) => text.Length <= 100 ? text : text[..100] + "...";
 }

@@ -32,6 +32,10 @@ public sealed class ToolsOptions
     [Range(256, 10_000_000)]
     public int MaxOutputChars { get; set; } = 16_000;
 
+    /// <summary>Longest arguments text of one tool call; a longer call goes back to the model as a tool error. Default 64000.</summary>
+    [Range(256, 10_000_000)]
+    public int MaxArgumentChars { get; set; } = 64_000;
+
     /// <summary>Server-side <c>statement_timeout</c> of one tool query. Default 5 s.</summary>
     public TimeSpan StatementTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

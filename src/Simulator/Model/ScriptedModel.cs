@@ -27,6 +27,14 @@ public static partial class ScriptedModel
         {
             return ModelReply.Answer("You said: " + prompt);
         }
+        if (RawCall().Match(prompt) is { Success: true } raw)
+        {
+            // "[raw_call:NAME]ARGUMENTS[/raw_call]": one call exactly as written, however malformed, then an answer
+            // quoting what the tool said. For tests of what a model can get wrong.
+            return calls.Count == 0
+                ? new ModelReply([new FunctionCall(raw.Groups[1].Value, raw.Groups[2].Value)], null)
+                : ModelReply.Answer("The tool said: " + (calls[^1].Output ?? "nothing"));
+        }
         if (Turns().Match(prompt) is { Success: true } turns)
         {
             // "[turns:N]": N model turns, each but the last calling query once. For benchmarks.
@@ -163,6 +171,9 @@ public static partial class ScriptedModel
 
     [GeneratedRegex("`([^`]+)`")]
     private static partial Regex ExplicitSql();
+
+    [GeneratedRegex(@"\[raw_call:([^\]]*)\](.*?)\[/raw_call\]", RegexOptions.Singleline)]
+    private static partial Regex RawCall();
 
     [GeneratedRegex(@"\[turns:(\d{1,3})\]")]
     private static partial Regex Turns();

@@ -40,10 +40,10 @@ internal sealed class HttpResponses(SimulatorOptions options, SimulatorStatistic
             await WriteErrorAsync(context, 400, notFound);
             return;
         }
-        var (prepared, error) = ResponseEngine.Prepare(request, previous);
+        var (prepared, error, status) = ResponseEngine.Prepare(request, previous, options);
         if (prepared is null)
         {
-            await WriteErrorAsync(context, 400, error!); // Prepare returns an error whenever it returns no response.
+            await WriteErrorAsync(context, status, error!); // Prepare returns an error whenever it returns no response.
             return;
         }
         statistics.ResponseStarted(new RequestRecord("http", "http", previousId, (request["input"] as JsonArray)?.Count ?? 1, prepared.Id));

@@ -28,6 +28,21 @@ public static class ResponseEvents
         ["error"] = null,
         ["incomplete_details"] = null,
         ["store"] = request["store"]?.DeepClone() ?? true,
+        // The request as the server understood it, as the real response object echoes it.
+        ["instructions"] = request["instructions"]?.DeepClone(),
+        ["tools"] = request["tools"]?.DeepClone() ?? new JsonArray(),
+        ["tool_choice"] = request["tool_choice"]?.DeepClone() ?? "auto",
+        ["parallel_tool_calls"] = request["parallel_tool_calls"]?.DeepClone() ?? true,
+        ["metadata"] = request["metadata"]?.DeepClone() ?? new JsonObject(),
+        ["temperature"] = request["temperature"]?.DeepClone() ?? 1.0,
+        ["top_p"] = request["top_p"]?.DeepClone() ?? 1.0,
+        ["max_output_tokens"] = request["max_output_tokens"]?.DeepClone(),
+        ["reasoning"] = request["reasoning"]?.DeepClone() ?? new JsonObject { ["effort"] = null, ["summary"] = null },
+        ["text"] = new JsonObject { ["format"] = new JsonObject { ["type"] = "text" } },
+        ["truncation"] = request["truncation"]?.DeepClone() ?? "disabled",
+        ["user"] = null,
+        ["background"] = false,
+        ["service_tier"] = "default",
     };
 
     /// <summary>Output items of a reply, with fresh ids.</summary>
@@ -102,6 +117,13 @@ public static class ResponseEvents
                 }
                 yield return Event("response.function_call_arguments.done",
                     new JsonObject { ["item_id"] = itemId, ["output_index"] = index, ["arguments"] = arguments });
+            }
+            else if ((string?)item["type"] == "reasoning")
+            {
+                // The reasoning itself is never streamed: the item is announced, then done (with its encrypted content).
+                var added = (JsonObject)item.DeepClone();
+                added.Remove("encrypted_content");
+                yield return Event("response.output_item.added", new JsonObject { ["output_index"] = index, ["item"] = added });
             }
             else
             {

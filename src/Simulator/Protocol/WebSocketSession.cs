@@ -104,13 +104,13 @@ internal sealed class WebSocketSession(
             }
             previous = last.Context;
         }
-        var (prepared, error) = ResponseEngine.Prepare(request, previous);
+        var (prepared, error, status) = ResponseEngine.Prepare(request, previous, options);
         if (prepared is null)
         {
             _last = null; // a failed continuation evicts the cached parent
             var envelope = error!; // Prepare returns an error whenever it returns no response.
             envelope["type"] = "error";
-            envelope["status"] = 400;
+            envelope["status"] = status;
             await SendAsync(envelope, cancellationToken);
             return;
         }

@@ -1,0 +1,124 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace AgentWorker.Jobs.Runs;
+
+/// <summary>
+/// Text as PostgreSQL can store it: <c>text</c> holds no NUL, <c>jsonb</c> no <c>\u0000</c> escape and no unpaired
+/// surrogate. What a model sent is kept as far as it can be, the rest replaced by U+FFFD.
+/// </summary>
+internal static class StorableText
+{
+    private const char Replacement = '\uFFFD';
+
+    public static string? Clean(string? text)
+    {
+        if (text is null || !NeedsCleaning(text))
+        {
+            return text;
+        }
+        var clean = new StringBuilder(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '\0')
+            {
+                clean.Append(Replacement);
+            }
+            else if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                clean.Append(c).Append(text[++i]);
+            }
+            else
+            {
+                clean.Append(char.IsSurrogate(c) ? Replacement : c);
+            }
+        }
+        return clean.ToString();
+    }
+
+    /// <summary>A JSON text whose strings are all <see cref="Clean(string?)"/>; untouched when nothing needs it.</summary>
+    public static string CleanJson(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        if (!json.Contains("\\u", StringComparison.Ordinal) && !NeedsCleaning(json))
+        {
+            return json;
+        }
+        try
+        {
+            return CleanNode(JsonNode.Parse(json))?.ToJsonString() ?? json;
+        }
+        catch (JsonException)
+        {
+            return json;
+        }
+    }
+
+    private static bool NeedsCleaning(string text)
+    {
+        foreach (var c in text)
+        {
+            if (c == '\0' || char.IsSurrogate(c))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static JsonNode? CleanNode(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var key in o.Select(p => p.Key).ToList())
+                {
+                    if (o[key] is JsonValue value)
+                    {
+                        o[key] = CleanValue(value);
+                    }
+                    else
+                    {
+                        CleanNode(o[key]);
+                    }
+                }
+                return o;
+            case JsonArray a:
+                for (var i = 0; i < a.Count; i++)
+                {
+                    if (a[i] is JsonValue value)
+                    {
+                        a[i] = CleanValue(value);
+                    }
+                    else
+                    {
+                        CleanNode(a[i]);
+                    }
+                }
+                return a;
+            case JsonValue v:
+                return CleanValue(v);
+            default:
+                return node;
+        }
+    }
+
+    /// <summary>A fresh node (the old one keeps its parent until replaced): strings cleaned, other values copied.</summary>
+    private static JsonNode? CleanValue(JsonValue value)
+    {
+        if (value.GetValueKind() != JsonValueKind.String)
+        {
+            return value.DeepClone();
+        }
+        try
+        {
+            return JsonValue.Create(Clean(value.GetValue<string>()));
+        }
+        catch (InvalidOperationException)
+        {
+            return JsonValue.Create(Replacement.ToString());
+        }
+    }
+}
