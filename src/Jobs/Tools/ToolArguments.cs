@@ -48,6 +48,10 @@ internal static class ToolArguments
                 continue;
             }
             var text = value.GetString()!; // String kind checked above; an unpaired surrogate throws here.
+            if (text.Contains('\0', StringComparison.Ordinal))
+            {
+                return $"property \"{name}\" holds a NUL character (\\u0000), which PostgreSQL text cannot hold.";
+            }
             if (definition?["maxLength"] is JsonValue max && max.TryGetValue<int>(out var maxLength) && text.Length > maxLength)
             {
                 return $"property \"{name}\" is {text.Length} characters long; the limit is {maxLength}.";

@@ -1,0 +1,60 @@
+using AgentWorker.Tests.Infrastructure;
+using Dapper;
+
+namespace AgentWorker.Tests.EndToEnd;
+
+/// <summary>
+/// A model's malformed tool call is the model's mistake: it goes back to the model as a tool error naming the problem,
+/// is stored as a failed tool step, and the task goes on. Real runs: the simulator sends each call exactly as written.
+/// </summary>
+[Collection(AgentEnvironmentGroup.Name)]
+public sealed class MalformedToolCallTests(AgentEnvironment env) : IClassFixture<AgentEnvironment>
+{
+    public static TheoryData<string, string, string, string> Calls => new()
+    {
+        { "invalid JSON", "query", """{"sql": "select 1" """, "are not valid JSON" },
+        { "invalid escape", "query", """{"sql": "select \q"}""", "are not valid JSON" },
+        { "lone surrogate", "query", """{"sql": "select '\udc00'"}""", "not valid Unicode" },
+        { "lone surrogate in a name", "query", """{"\ud800": "x"}""", "not valid Unicode" },
+        { "wrong type", "query", """{"sql": 5}""", "property \"sql\" must be a string, got a number" },
+        { "missing property", "query", "{}", "missing required property \"sql\"" },
+        { "extra property", "query", """{"sql": "select 1", "limit": 5}""", "unknown property \"limit\"" },
+        { "not an object", "query", "[1, 2]", "expected a JSON object" },
+        { "unknown tool", "drop_everything", "{}", "Unknown tool \"drop_everything\"" },
+        { "over the size cap", "query", "{\"sql\": \"select '" + new string('x', 70_000) + "'\"}", "the limit is 64000" },
+        { "over the tool's own length limit", "describe_table", "{\"table\": \"" + new string('t', 300) + "\"}", "the limit is 200" },
+        { "NUL in a string", "query", """{"sql": "select '\u0000'"}""", "property \"sql\" holds a NUL character" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Calls))]
+    public async Task MalformedCall_GoesBackToTheModelAsAToolError_AndTheTaskGoesOn(string what, string tool, string arguments, string expected)
+    {
+        var id = await env.Database.ScalarAsync<long>("select agent.enqueue(prompt => @prompt)",
+            new { prompt = $"[raw_call:{tool}]{arguments}[/raw_call]" });
+
+        Assert.Equal("succeeded", await env.WaitForTaskAsync(id));
+
+        await using var connection = env.Database.Open();
+        var step = await connection.QuerySingleAsync<(string ToolName, string? Error, string Items)>(
+            "select tool_name, error, items::text from agent.steps where task_id = @id and kind = 'tool'", new { id });
+        Assert.Equal(tool, step.ToolName);
+        Assert.Contains(expected, step.Error, StringComparison.Ordinal);
+        Assert.Contains("ERROR", step.Items, StringComparison.Ordinal); // the output the model got says so
+        var result = await env.Database.ScalarAsync<string>("select result_text from agent.tasks where id = @id", new { id });
+        Assert.StartsWith("The tool said: ERROR", result, StringComparison.Ordinal);
+        Assert.True(what.Length > 0);
+    }
+
+    [Fact]
+    public async Task MalformedCalls_InARow_CountTowardTheConsecutiveToolErrorLimit()
+    {
+        // The first two calls fail; with Agent:MaxConsecutiveToolErrors = 3 (default) a third would end the task.
+        var id = await env.Database.ScalarAsync<long>(
+            "select agent.enqueue(prompt => 'Run `select 1 as one` and `select * from nowhere` and `select * from nowhere_either` and `select * from nor_here`')");
+
+        Assert.Equal("failed", await env.WaitForTaskAsync(id));
+
+        Assert.Equal("tool_errors", await env.Database.ScalarAsync<string>("select error_code from agent.tasks where id = @id", new { id }));
+    }
+}
