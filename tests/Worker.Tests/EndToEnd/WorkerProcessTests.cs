@@ -71,6 +71,33 @@ public sealed class WorkerProcessTests(PostgresServer server) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task KilledMidTask_OnAReasoningModel_TheResumedRunReplaysReasoningWithItsContent()
+    {
+        await using var reasoning = await SimulatorHost.StartAsync("--Simulator:TimeToFirstTokenMs=120", "--Simulator:Reasoning=true");
+        long id;
+        using (var first = await WorkerProcess.StartAsync(_db.ConnectionString, _db.ReaderConnectionString, reasoning, WorkerSettings))
+        {
+            id = await _db.ScalarAsync<long>("select agent.enqueue(prompt => 'How many customers are there?')");
+            await _db.WaitUntilAsync("select count(*) >= 3 from agent.steps where task_id = @id", new { id });
+            first.Kill();
+        }
+
+        using var second = await WorkerProcess.StartAsync(_db.ConnectionString, _db.ReaderConnectionString, reasoning, WorkerSettings);
+        await _db.WaitUntilAsync("select status = 'succeeded' from agent.tasks where id = @id", new { id }, TimeSpan.FromSeconds(60));
+
+        // The resumed run's first turn was a full resend of the stored transcript, reasoning items included (the
+        // simulator refuses one without its encrypted content with a 404, which would have failed the task).
+        var steps = (await StepsAsync([id]))[id];
+        Assert.Equal(CleanRun, steps.Select(s => s.Kind));
+        Assert.Contains(steps, s => s.Attempt == 2 && s.Kind == "model");
+        Assert.False(await _db.ScalarAsync<bool>(
+            "select chained from agent.steps where task_id = @id and attempt = 2 and kind = 'model' order by seq limit 1", new { id }));
+        Assert.Equal(4L, await _db.ScalarAsync<long>(
+            "select count(*) from agent.steps where task_id = @id and kind = 'model' and items -> 0 ->> 'type' = 'reasoning' and items -> 0 ? 'encrypted_content'",
+            new { id }));
+    }
+
+    [Fact]
     public async Task Stopped_MidTask_HandsTheTaskBackAtOnce_AndAnotherWorkerResumesIt()
     {
         // The second turn of the first task streams for 20 s: the stop comes in the middle of it.

@@ -24,6 +24,9 @@ public class AgentEnvironment : IAsyncLifetime
     /// <summary>More worker settings (<c>--Key=value</c>) for a variant of the environment.</summary>
     protected virtual IEnumerable<string> WorkerArguments => [];
 
+    /// <summary>More simulator settings for a variant of the environment (a reasoning model ...).</summary>
+    protected virtual IEnumerable<string> SimulatorArguments => [];
+
     /// <summary>The worker's services (the socket pool, the model client ...).</summary>
     public IServiceProvider WorkerServices => _worker?.Services ?? throw new InvalidOperationException("The worker has not started.");
 
@@ -32,7 +35,7 @@ public class AgentEnvironment : IAsyncLifetime
         var server = await TestContext.Current.GetFixture<PostgresServer>()
             ?? throw new InvalidOperationException("The PostgresServer assembly fixture is missing.");
         Database = await server.CreateDatabaseAsync();
-        Simulator = await SimulatorHost.StartAsync();
+        Simulator = await SimulatorHost.StartAsync([.. SimulatorArguments]);
         string[] shared = [$"--ConnectionStrings:App={Database.ConnectionString}", "--Logging:LogLevel:Default=Warning"];
         _worker = WorkerHost.CreateBuilder(
         [
