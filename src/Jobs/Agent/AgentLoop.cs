@@ -186,11 +186,12 @@ internal sealed class AgentLoop(
                 ["parallel_tool_calls"] = true,
                 ["input"] = _transcript.Input(chained),
             };
-            if (loop._llm.ReasoningEffort is { } effort)
+            var (effort, maxOutput) = loop._llm.SettingsFor(task.Model);
+            if (effort is not null)
             {
                 create["reasoning"] = new JsonObject { ["effort"] = effort };
             }
-            if (loop._llm.MaxOutputTokens is { } maxOutput)
+            if (maxOutput is not null)
             {
                 create["max_output_tokens"] = maxOutput;
             }

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace AgentWorker.Jobs.Llm;
 
 /// <summary>The model endpoint and the socket pool. Section <c>Llm</c> (environment: <c>Llm__BaseUrl</c> ...).</summary>
-public sealed class LlmOptions
+public sealed class LlmOptions : IValidatableObject
 {
     public const string SectionName = "Llm";
 
@@ -29,6 +29,13 @@ public sealed class LlmOptions
     /// <summary>Upper bound on the tokens of one model turn (reasoning included), sent as <c>max_output_tokens</c>. Default unset.</summary>
     [Range(16, 1_000_000, ErrorMessage = "Llm:MaxOutputTokens (environment Llm__MaxOutputTokens) must be between 16 and 1000000.")]
     public int? MaxOutputTokens { get; set; }
+
+    /// <summary>
+    /// Settings for tasks that name another model than <see cref="Model"/> (<c>Llm__Models__gpt-5-mini__ReasoningEffort=high</c>).
+    /// A task on a model listed here gets that entry's settings; on a model not listed, no <c>reasoning.effort</c> is sent
+    /// (a model without reasoning refuses it) and <see cref="MaxOutputTokens"/> applies.
+    /// </summary>
+    public Dictionary<string, ModelSettings> Models { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Extra headers on every request and WebSocket upgrade (e.g. <c>OpenAI-Organization</c>, <c>OpenAI-Beta</c>).</summary>
     public Dictionary<string, string> Headers { get; } = new(StringComparer.OrdinalIgnoreCase);
@@ -81,6 +88,33 @@ public sealed class LlmOptions
     /// <summary>Largest single server message accepted, in bytes. Default 16 MiB.</summary>
     [Range(1024, 1024 * 1024 * 1024)]
     public int MaxMessageBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>The reasoning effort and output cap a turn of a task on <paramref name="taskModel"/> sends.</summary>
+    internal (string? ReasoningEffort, int? MaxOutputTokens) SettingsFor(string? taskModel)
+    {
+        if (taskModel is null || taskModel == Model)
+        {
+            return (ReasoningEffort, MaxOutputTokens);
+        }
+        return Models.TryGetValue(taskModel, out var settings)
+            ? (settings.ReasoningEffort, settings.MaxOutputTokens ?? MaxOutputTokens)
+            : (null, MaxOutputTokens);
+    }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var (name, settings) in Models)
+        {
+            var results = new List<ValidationResult>();
+            if (!Validator.TryValidateObject(settings, new ValidationContext(settings), results, validateAllProperties: true))
+            {
+                foreach (var result in results)
+                {
+                    yield return new ValidationResult($"Llm:Models:{name}: {result.ErrorMessage}", [nameof(Models)]);
+                }
+            }
+        }
+    }
 
     internal string? ResolveApiKey() =>
         string.IsNullOrWhiteSpace(ApiKey) ? Environment.GetEnvironmentVariable("OPENAI_API_KEY") : ApiKey;
