@@ -49,14 +49,21 @@ internal static class WorkerCli
         var app = AgentJobsServiceCollectionExtensions.AppConnectionString(builder.Configuration);
         var database = new NpgsqlConnectionStringBuilder(app).Database
             ?? throw new InvalidOperationException("ConnectionStrings:App names no Database.");
-        var sql = ReaderRole.CreateSql(tools.ReaderRole, tools.SchemaList(), database, tools.ReaderPassword);
+        // The reader lives in the target database; when that is the App database, the App login keeps what the revokes
+        // take from PUBLIC (its migrations create plpgsql functions).
+        var target = builder.Configuration.GetConnectionString("Target");
+        var targetDatabase = string.IsNullOrWhiteSpace(target) ? database : new NpgsqlConnectionStringBuilder(target).Database ?? database;
+        var appLogin = targetDatabase == database ? new NpgsqlConnectionStringBuilder(app).Username : null;
+        var sql = ReaderRole.CreateSql(tools.ReaderRole, tools.SchemaList(), targetDatabase, tools.ReaderPassword, appLogin);
         if (!apply)
         {
             await Console.Out.WriteLineAsync(sql);
             return 0;
         }
-        var admin = builder.Configuration.GetConnectionString("Admin") ?? app;
-        await using var connection = new NpgsqlConnection(admin);
+        // The admin login of the target's server, in the target database: the revokes are per database.
+        var admin = new NpgsqlConnectionStringBuilder(builder.Configuration.GetConnectionString("Admin") ?? app) { Database = targetDatabase };
+        await using var connection = new NpgsqlConnection(admin.ConnectionString);
+        connection.Notice += (_, e) => Console.Error.WriteLine($"{e.Notice.Severity}: {e.Notice.MessageText}");
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();

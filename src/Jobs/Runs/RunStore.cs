@@ -172,9 +172,9 @@ internal sealed partial class RunStore([FromKeyedServices(AppDatabase.Key)] Npgs
             id,
             owner,
             outcome.Status,
-            outcome.ResultText,
             outcome.ErrorCode,
-            outcome.ErrorMessage,
+            ErrorMessage = StorableText.Error(outcome.ErrorMessage),
+            ResultText = StorableText.Clean(outcome.ResultText),
         }, cancellationToken: cancellationToken));
     }
 
@@ -191,7 +191,7 @@ internal sealed partial class RunStore([FromKeyedServices(AppDatabase.Key)] Npgs
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            RequeueSql, new { id, owner, delay, retry, code, message }, cancellationToken: cancellationToken));
+            RequeueSql, new { id, owner, delay, retry, code, message = StorableText.Error(message) }, cancellationToken: cancellationToken));
     }
 
     public async Task SnoozeAsync(long[] ids, string[] owners, TimeSpan wait, CancellationToken cancellationToken)

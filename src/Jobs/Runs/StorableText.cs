@@ -12,6 +12,18 @@ internal static class StorableText
 {
     private const char Replacement = '\uFFFD';
 
+    /// <summary>Longest error message stored on a task.</summary>
+    public const int MaxErrorChars = 4000;
+
+    /// <summary>An error message as stored: cleaned, and cut past <see cref="MaxErrorChars"/> with a note of its length.</summary>
+    public static string? Error(string? message)
+    {
+        var clean = Clean(message);
+        return clean is null || clean.Length <= MaxErrorChars
+            ? clean
+            : clean[..MaxErrorChars] + $"...(cut: the message was {clean.Length} characters long)";
+    }
+
     public static string? Clean(string? text)
     {
         if (text is null || !NeedsCleaning(text))

@@ -45,10 +45,11 @@ internal sealed class ReadOnlySql(TargetDatabase target)
         }
     }
 
-    private static async Task ResetAsync(NpgsqlConnection connection)
+    private async Task ResetAsync(NpgsqlConnection connection)
     {
         try
         {
+            await RollBackPreparedAsync(connection);
             await using var reset = new NpgsqlCommand("DISCARD ALL", connection);
             await reset.ExecuteNonQueryAsync(CancellationToken.None);
         }
@@ -58,6 +59,35 @@ internal sealed class ReadOnlySql(TargetDatabase target)
             // back. Clearing the pool retires every connection opened before, this one included.
             NpgsqlConnection.ClearPool(connection);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// <c>PREPARE TRANSACTION</c> as the model's statement detaches the tool's transaction: it would outlive the rollback,
+    /// the session reset and the session, hold back VACUUM and take a slot of <c>max_prepared_transactions</c>. Where the
+    /// server allows prepared transactions at all, every one the reader owns in this database is rolled back after each
+    /// call (the owner may; none is ever legitimate), which also clears any a crashed worker left behind.
+    /// </summary>
+    private async Task RollBackPreparedAsync(NpgsqlConnection connection)
+    {
+        if (!await target.AllowsPreparedTransactionsAsync(connection))
+        {
+            return;
+        }
+        var gids = new List<string>();
+        await using (var find = new NpgsqlCommand(
+            "select gid from pg_catalog.pg_prepared_xacts where owner = current_user and database = current_database()", connection))
+        await using (var reader = await find.ExecuteReaderAsync(CancellationToken.None))
+        {
+            while (await reader.ReadAsync(CancellationToken.None))
+            {
+                gids.Add(reader.GetString(0));
+            }
+        }
+        foreach (var gid in gids)
+        {
+            await using var rollback = new NpgsqlCommand("ROLLBACK PREPARED '" + gid.Replace("'", "''", StringComparison.Ordinal) + "'", connection);
+            await rollback.ExecuteNonQueryAsync(CancellationToken.None);
         }
     }
 

@@ -5,7 +5,9 @@ namespace AgentWorker.Jobs.Tools;
 /// <summary>
 /// Verifies at start that the target login cannot write: not superuser, not a member (even NOINHERIT, which can
 /// still SET ROLE) of the server-file roles, no write privilege on any table or column, owns nothing, no CREATE on
-/// the database or any schema, and read-only by default (set on the role or the database, not only by our session).
+/// the database or any schema, and read-only by default (set on the role or the database, not only by our session);
+/// no EXECUTE on the functions that act outside the transaction, no language for DO blocks, and its SQL hidden from
+/// other sessions (see <see cref="ReaderRole"/>).
 /// </summary>
 internal static class ReaderLoginCheck
 {
@@ -35,6 +37,17 @@ internal static class ReaderLoginCheck
                        from pg_catalog.pg_proc p
                       where p.proname in ('dblink_exec', 'dblink_connect', 'dblink_connect_u')
                         and has_function_privilege(p.oid, 'EXECUTE')), '{}')
+        || coalesce((select array_agg('can EXECUTE ' || f.sig || ' (' || f.why || ')' order by f.sig)
+                       from unnest(@functions, @reasons) as f(sig, why)
+                      where to_regprocedure(f.sig) is not null and has_function_privilege(to_regprocedure(f.sig), 'EXECUTE')), '{}')
+        || coalesce((select array_agg('has USAGE on language ' || l.lanname || ' (DO blocks: code that can flood the server log)' order by l.lanname)
+                       from pg_catalog.pg_language l
+                      where l.laninline <> 0 and has_language_privilege(l.oid, 'USAGE')), '{}')
+        || case when not exists (
+                select 1 from pg_catalog.pg_db_role_setting s
+                 where s.setrole = r.oid and 'track_activities=off' = any(s.setconfig))
+                then array['shows its SQL to the other sessions of the same login, other tasks included, in pg_stat_activity (a superuser runs: alter role ' || quote_ident(r.rolname) || ' set track_activities = off)']
+                else '{}'::text[] end
         || coalesce((select array_agg('can use foreign server ' || s.srvname order by s.srvname)
                        from pg_catalog.pg_foreign_server s
                       where has_server_privilege(s.oid, 'USAGE')), '{}')
@@ -59,7 +72,11 @@ internal static class ReaderLoginCheck
     {
         ArgumentNullException.ThrowIfNull(target);
         await using var connection = await target.DataSource.OpenConnectionAsync(cancellationToken);
-        var problems = await connection.ExecuteScalarAsync<string[]>(new CommandDefinition(CheckSql, cancellationToken: cancellationToken));
+        var problems = await connection.ExecuteScalarAsync<string[]>(new CommandDefinition(CheckSql, new
+        {
+            functions = ReaderRole.ForbiddenFunctions.Select(f => f.Signature).ToArray(),
+            reasons = ReaderRole.ForbiddenFunctions.Select(f => f.Why).ToArray(),
+        }, cancellationToken: cancellationToken));
         return problems ?? [];
     }
 }

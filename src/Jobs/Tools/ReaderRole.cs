@@ -4,11 +4,24 @@ namespace AgentWorker.Jobs.Tools;
 
 /// <summary>
 /// The SQL that creates (or repairs) the read-only login the tools use: LOGIN, nothing else, read-only by default,
-/// USAGE and SELECT on the allowed schemas only. Identifiers are quoted; the names are validated options.
+/// USAGE and SELECT on the allowed schemas only; in the target database, no EXECUTE on the functions that act outside
+/// the transaction or change settings mid-statement and no procedural language for DO blocks (revoked from PUBLIC,
+/// granted back to <c>grantBackTo</c>, the App login, when the target is the App database); role settings that bound
+/// memory, parallel workers and temp files and hide its SQL from other sessions. Identifiers are quoted; the names are
+/// validated options. Parts that need a superuser are skipped with a WARNING naming them when the admin is not one
+/// (the worker's login check then refuses to start, saying what is missing).
 /// </summary>
 public static class ReaderRole
 {
-    public static string CreateSql(string role, IReadOnlyList<string> schemas, string database, string? password = null)
+    /// <summary>Functions executable by PUBLIC that the reader must not run, and why (the login check names them).</summary>
+    internal static readonly IReadOnlyList<(string Signature, string Why)> ForbiddenFunctions =
+    [
+        ("pg_catalog.pg_logical_emit_message(boolean,text,text)", "writes WAL that a rollback does not undo"),
+        ("pg_catalog.pg_logical_emit_message(boolean,text,bytea)", "writes WAL that a rollback does not undo"),
+        ("pg_catalog.set_config(text,text,boolean)", "changes settings in the middle of a statement"),
+    ];
+
+    public static string CreateSql(string role, IReadOnlyList<string> schemas, string database, string? password = null, string? grantBackTo = null)
     {
         ArgumentNullException.ThrowIfNull(schemas);
         var r = Quote(role);
@@ -35,6 +48,37 @@ public static class ReaderRole
             sql.AppendLine($"grant select on all tables in schema {s} to {r};");
             sql.AppendLine($"alter default privileges in schema {s} grant select on tables to {r};");
         }
+        // Layer 1 beyond tables (these privileges are per database and held by PUBLIC).
+        foreach (var (signature, _) in ForbiddenFunctions)
+        {
+            sql.AppendLine($"revoke execute on function {signature} from public;");
+            if (grantBackTo is not null)
+            {
+                sql.AppendLine($"grant execute on function {signature} to {Quote(grantBackTo)};");
+            }
+        }
+        sql.AppendLine("revoke usage on language plpgsql from public;");
+        if (grantBackTo is not null)
+        {
+            sql.AppendLine($"grant usage on language plpgsql to {Quote(grantBackTo)};");
+        }
+        // Resource bounds (a SET inside a tool call is rolled back with it; set_config is revoked).
+        sql.AppendLine($"alter role {r} set work_mem = '32MB';");
+        sql.AppendLine($"alter role {r} set max_parallel_workers_per_gather = 0;");
+        // Superuser-only settings: the reader's SQL stays out of pg_stat_activity for the other sessions of the same
+        // login (other tasks), and one call's temp files are bounded.
+        sql.AppendLine($$"""
+            do $$
+            begin
+                if (select rolsuper from pg_catalog.pg_roles where rolname = current_user) then
+                    alter role {{r}} set track_activities = off;
+                    alter role {{r}} set temp_file_limit = '1GB';
+                else
+                    raise warning 'needs a superuser: alter role % set track_activities = off; alter role % set temp_file_limit = ''1GB''; and the revokes above',
+                        {{Literal(role)}}, {{Literal(role)}};
+                end if;
+            end $$;
+            """);
         return sql.ToString();
     }
 

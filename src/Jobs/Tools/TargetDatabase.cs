@@ -68,6 +68,19 @@ internal sealed class TargetDatabase : IAsyncDisposable
         return builder.ConnectionString;
     }
 
+    private int _maxPreparedTransactions = -1;
+
+    /// <summary>Whether the server allows prepared transactions (<c>max_prepared_transactions</c> &gt; 0); read once.</summary>
+    internal async Task<bool> AllowsPreparedTransactionsAsync(NpgsqlConnection connection)
+    {
+        if (_maxPreparedTransactions < 0)
+        {
+            await using var command = new NpgsqlCommand("select current_setting('max_prepared_transactions')::int", connection);
+            _maxPreparedTransactions = (int)(await command.ExecuteScalarAsync(CancellationToken.None))!;
+        }
+        return _maxPreparedTransactions > 0;
+    }
+
     private static string Milliseconds(TimeSpan value) => ((long)value.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
 
     public ValueTask DisposeAsync() => DataSource.DisposeAsync();

@@ -166,6 +166,7 @@ public sealed class ReadOnlyToolsTests(PostgresServer server) : IAsyncLifetime
         await PostgresServer.ExecuteAsync(_db.ConnectionString, $"""
             create role {role} login password 'w';
             alter role {role} set default_transaction_read_only = on;
+            alter role {role} set track_activities = off;
             grant usage on schema shop to {role};
             grant select, update on shop.orders to {role};
             """);

@@ -55,6 +55,15 @@ public sealed class ReaderLoginCheckTests(PostgresServer server) : IAsyncLifetim
     [InlineData("alter role {role} reset default_transaction_read_only", "is not read-only by default")]
     [InlineData("create extension if not exists dblink", "can open other connections with dblink_exec (writes there escape the read-only transaction)")]
     [InlineData("create extension if not exists postgres_fdw; create server evil_srv foreign data wrapper postgres_fdw; grant usage on foreign server evil_srv to {role}", "can use foreign server evil_srv")]
+    [InlineData("grant execute on function pg_catalog.pg_logical_emit_message(boolean,text,text) to {role}",
+        "can EXECUTE pg_catalog.pg_logical_emit_message(boolean,text,text) (writes WAL that a rollback does not undo)")]
+    [InlineData("grant execute on function pg_catalog.pg_logical_emit_message(boolean,text,bytea) to public",
+        "can EXECUTE pg_catalog.pg_logical_emit_message(boolean,text,bytea) (writes WAL that a rollback does not undo)")]
+    [InlineData("grant execute on function pg_catalog.set_config(text,text,boolean) to {role}",
+        "can EXECUTE pg_catalog.set_config(text,text,boolean) (changes settings in the middle of a statement)")]
+    [InlineData("grant usage on language plpgsql to public", "has USAGE on language plpgsql (DO blocks: code that can flood the server log)")]
+    [InlineData("alter role {role} reset track_activities",
+        "shows its SQL to the other sessions of the same login, other tasks included, in pg_stat_activity (a superuser runs: alter role {role} set track_activities = off)")]
     public async Task FindProblems_ForbiddenPrivilege_IsNamed(string grant, string expected)
     {
         await PostgresServer.ExecuteAsync(_db.ConnectionString, grant.Replace("{role}", _role, StringComparison.Ordinal)
@@ -62,6 +71,6 @@ public sealed class ReaderLoginCheckTests(PostgresServer server) : IAsyncLifetim
 
         var problems = await ProblemsAsync();
 
-        Assert.Contains(expected.Replace("{db}", _db.Name, StringComparison.Ordinal), problems);
+        Assert.Contains(expected.Replace("{db}", _db.Name, StringComparison.Ordinal).Replace("{role}", _role, StringComparison.Ordinal), problems);
     }
 }

@@ -1,0 +1,79 @@
+using AgentWorker.Tests.Infrastructure;
+using Dapper;
+
+namespace AgentWorker.Tests.EndToEnd;
+
+/// <summary>
+/// What a red team got through the first round, sent by the model through the <c>query</c> tool in real runs: writes
+/// a rollback does not undo, prepared transactions, log flooding, one task reading another's SQL, unbounded errors.
+/// </summary>
+[Collection(AgentEnvironmentGroup.Name)]
+public sealed class ReaderHardeningTests(AgentEnvironment env) : IClassFixture<AgentEnvironment>
+{
+    private async Task<(string? Error, string Items)> RunQueryAsync(string sql)
+    {
+        var id = await env.Database.ScalarAsync<long>("select agent.enqueue(prompt => @prompt)", new { prompt = $"Run `{sql}`" });
+        Assert.Equal("succeeded", await env.WaitForTaskAsync(id));
+        await using var connection = env.Database.Open();
+        return await connection.QuerySingleAsync<(string? Error, string Items)>(
+            "select error, items::text from agent.steps where task_id = @id and kind = 'tool'", new { id });
+    }
+
+    [Theory]
+    [InlineData("select pg_logical_emit_message(false, 'cdc', 'forged change event')", "permission denied for function pg_logical_emit_message")]
+    [InlineData("select pg_logical_emit_message(true, 'cdc', 'forged'::bytea)", "permission denied for function pg_logical_emit_message")]
+    [InlineData("select set_config('work_mem', '4GB', true), count(*) from shop.orders", "permission denied for function set_config")]
+    [InlineData("do $$ begin for i in 1..100000 loop raise log 'flood %', i; end loop; end $$", "permission denied for language plpgsql")]
+    public async Task Query_ThatWouldActOutsideTheTransaction_IsRefused(string sql, string expected)
+    {
+        var walBefore = await env.Database.ScalarAsync<long>("select (pg_current_wal_insert_lsn() - '0/0')::bigint");
+
+        var (error, _) = await RunQueryAsync(sql);
+
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+        // No message reached the WAL (what little moves is the worker's own bookkeeping).
+        Assert.True(await env.Database.ScalarAsync<long>("select (pg_current_wal_insert_lsn() - '0/0')::bigint") - walBefore < 1_000_000);
+    }
+
+    [Fact]
+    public async Task PrepareTransaction_AsTheStatement_LeavesNothingBehind()
+    {
+        // The attack only bites where the server allows prepared transactions (scripts/pg-up sets 5, as production often does).
+        Assert.True(await env.Database.ScalarAsync<int>("select current_setting('max_prepared_transactions')::int") > 0,
+            "the test server does not allow prepared transactions: this test would prove nothing");
+
+        for (var i = 0; i < 6; i++) // more than the server's slots: each must be gone before the next
+        {
+            await RunQueryAsync($"prepare transaction 'agent-attack-{i}'");
+        }
+
+        Assert.Equal(0L, await env.Database.ScalarAsync<long>("select count(*) from pg_prepared_xacts"));
+    }
+
+    [Fact]
+    public async Task PgStatActivity_OneTaskCannotReadAnotherTasksSql()
+    {
+        var secret = "secret-" + Guid.NewGuid().ToString("N")[..8];
+        var slow = await env.Database.ScalarAsync<long>("select agent.enqueue(prompt => @prompt)",
+            new { prompt = $"Run `select pg_sleep(3), '{secret}' as s`" });
+        await env.Database.WaitUntilAsync("select count(*) >= 1 from agent.steps where task_id = @slow", new { slow });
+        await Task.Delay(500, TestContext.Current.CancellationToken); // the slow call is running now
+
+        var (error, items) = await RunQueryAsync(
+            $"select count(*) as seen from pg_stat_activity where query like '%{secret[..^1]}%' and pid <> pg_backend_pid()");
+
+        Assert.Null(error);
+        Assert.Contains("[[0]]", items.Replace(" ", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Equal("succeeded", await env.WaitForTaskAsync(slow));
+    }
+
+    [Fact]
+    public async Task Error_QuotingAHugeInput_IsCutForTheModelAndForStorage()
+    {
+        var (error, items) = await RunQueryAsync("select repeat('x', 200000)::int");
+
+        Assert.Contains("(cut: the error was", error, StringComparison.Ordinal);
+        Assert.True(error!.Length < 2_200, $"{error.Length} characters stored");
+        Assert.True(items.Length < 5_000, $"{items.Length} characters went back to the model");
+    }
+}
