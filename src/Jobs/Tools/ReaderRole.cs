@@ -19,6 +19,11 @@ public static class ReaderRole
         ("pg_catalog.pg_logical_emit_message(boolean,text,text)", "writes WAL that a rollback does not undo"),
         ("pg_catalog.pg_logical_emit_message(boolean,text,bytea)", "writes WAL that a rollback does not undo"),
         ("pg_catalog.set_config(text,text,boolean)", "changes settings in the middle of a statement"),
+        ("pg_catalog.xpath(text,xml,text[])", "XPath evaluation that PostgreSQL cannot cancel"),
+        ("pg_catalog.xpath(text,xml)", "XPath evaluation that PostgreSQL cannot cancel"),
+        ("pg_catalog.xpath_exists(text,xml,text[])", "XPath evaluation that PostgreSQL cannot cancel"),
+        ("pg_catalog.xpath_exists(text,xml)", "XPath evaluation that PostgreSQL cannot cancel"),
+        ("pg_catalog.xmlexists(text,xml)", "XPath evaluation that PostgreSQL cannot cancel"),
     ];
 
     public static string CreateSql(string role, IReadOnlyList<string> schemas, string database, string? password = null, string? grantBackTo = null)

@@ -24,6 +24,9 @@ public sealed class ReaderHardeningTests(AgentEnvironment env) : IClassFixture<A
     [InlineData("select pg_logical_emit_message(true, 'cdc', 'forged'::bytea)", "permission denied for function pg_logical_emit_message")]
     [InlineData("select set_config('work_mem', '4GB', true), count(*) from shop.orders", "permission denied for function set_config")]
     [InlineData("do $$ begin for i in 1..100000 loop raise log 'flood %', i; end loop; end $$", "permission denied for language plpgsql")]
+    [InlineData("select xpath('//a', '<r><a/></r>'::xml)", "permission denied for function xpath")]
+    [InlineData("select xpath_exists('//a', '<r><a/></r>'::xml)", "permission denied for function xpath_exists")]
+    [InlineData("select xmlexists('//a' passing ('<r><a/></r>'::xml))", "permission denied for function xmlexists")]
     public async Task Query_ThatWouldActOutsideTheTransaction_IsRefused(string sql, string expected)
     {
         var walBefore = await env.Database.ScalarAsync<long>("select (pg_current_wal_insert_lsn() - '0/0')::bigint");

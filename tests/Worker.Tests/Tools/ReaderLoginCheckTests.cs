@@ -61,6 +61,8 @@ public sealed class ReaderLoginCheckTests(PostgresServer server) : IAsyncLifetim
         "can EXECUTE pg_catalog.pg_logical_emit_message(boolean,text,bytea) (writes WAL that a rollback does not undo)")]
     [InlineData("grant execute on function pg_catalog.set_config(text,text,boolean) to {role}",
         "can EXECUTE pg_catalog.set_config(text,text,boolean) (changes settings in the middle of a statement)")]
+    [InlineData("grant execute on function pg_catalog.xpath(text,xml,text[]) to {role}",
+        "can EXECUTE pg_catalog.xpath(text,xml,text[]) (XPath evaluation that PostgreSQL cannot cancel)")]
     [InlineData("grant usage on language plpgsql to public", "has USAGE on language plpgsql (DO blocks: code that can flood the server log)")]
     [InlineData("alter role {role} reset track_activities",
         "shows its SQL to the other sessions of the same login, other tasks included, in pg_stat_activity (a superuser runs: alter role {role} set track_activities = off)")]
