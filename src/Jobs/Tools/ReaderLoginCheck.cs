@@ -37,9 +37,10 @@ internal static class ReaderLoginCheck
                        from pg_catalog.pg_proc p
                       where p.proname in ('dblink_exec', 'dblink_connect', 'dblink_connect_u')
                         and has_function_privilege(p.oid, 'EXECUTE')), '{}')
-        || coalesce((select array_agg('can EXECUTE ' || f.sig || ' (' || f.why || ')' order by f.sig)
-                       from unnest(@functions, @reasons) as f(sig, why)
-                      where to_regprocedure(f.sig) is not null and has_function_privilege(to_regprocedure(f.sig), 'EXECUTE')), '{}')
+        || coalesce((select array_agg(distinct 'can EXECUTE ' || f.name || ' (' || f.why || ')')
+                       from unnest(@functions, @reasons) as f(name, why)
+                       join pg_catalog.pg_proc p on p.proname = f.name and p.pronamespace = 'pg_catalog'::regnamespace
+                      where has_function_privilege(p.oid, 'EXECUTE')), '{}')
         || coalesce((select array_agg('has USAGE on language ' || l.lanname || ' (DO blocks: code that can flood the server log)' order by l.lanname)
                        from pg_catalog.pg_language l
                       where l.laninline <> 0 and has_language_privilege(l.oid, 'USAGE')), '{}')
@@ -74,7 +75,7 @@ internal static class ReaderLoginCheck
         await using var connection = await target.DataSource.OpenConnectionAsync(cancellationToken);
         var problems = await connection.ExecuteScalarAsync<string[]>(new CommandDefinition(CheckSql, new
         {
-            functions = ReaderRole.ForbiddenFunctions.Select(f => f.Signature).ToArray(),
+            functions = ReaderRole.ForbiddenFunctions.Select(f => f.Name).ToArray(),
             reasons = ReaderRole.ForbiddenFunctions.Select(f => f.Why).ToArray(),
         }, cancellationToken: cancellationToken));
         return problems ?? [];

@@ -13,17 +13,17 @@ namespace AgentWorker.Jobs.Tools;
 /// </summary>
 public static class ReaderRole
 {
-    /// <summary>Functions executable by PUBLIC that the reader must not run, and why (the login check names them).</summary>
-    internal static readonly IReadOnlyList<(string Signature, string Why)> ForbiddenFunctions =
+    /// <summary>
+    /// Functions of <c>pg_catalog</c> executable by PUBLIC that the reader must not run, every overload (their signatures
+    /// change between versions: PostgreSQL 17 added a <c>flush</c> argument to <c>pg_logical_emit_message</c>), and why.
+    /// </summary>
+    internal static readonly IReadOnlyList<(string Name, string Why)> ForbiddenFunctions =
     [
-        ("pg_catalog.pg_logical_emit_message(boolean,text,text)", "writes WAL that a rollback does not undo"),
-        ("pg_catalog.pg_logical_emit_message(boolean,text,bytea)", "writes WAL that a rollback does not undo"),
-        ("pg_catalog.set_config(text,text,boolean)", "changes settings in the middle of a statement"),
-        ("pg_catalog.xpath(text,xml,text[])", "XPath evaluation that PostgreSQL cannot cancel"),
-        ("pg_catalog.xpath(text,xml)", "XPath evaluation that PostgreSQL cannot cancel"),
-        ("pg_catalog.xpath_exists(text,xml,text[])", "XPath evaluation that PostgreSQL cannot cancel"),
-        ("pg_catalog.xpath_exists(text,xml)", "XPath evaluation that PostgreSQL cannot cancel"),
-        ("pg_catalog.xmlexists(text,xml)", "XPath evaluation that PostgreSQL cannot cancel"),
+        ("pg_logical_emit_message", "writes WAL that a rollback does not undo"),
+        ("set_config", "changes settings in the middle of a statement"),
+        ("xpath", "XPath evaluation that PostgreSQL cannot cancel"),
+        ("xpath_exists", "XPath evaluation that PostgreSQL cannot cancel"),
+        ("xmlexists", "XPath evaluation that PostgreSQL cannot cancel"),
     ];
 
     public static string CreateSql(string role, IReadOnlyList<string> schemas, string database, string? password = null, string? grantBackTo = null)
@@ -53,15 +53,22 @@ public static class ReaderRole
             sql.AppendLine($"grant select on all tables in schema {s} to {r};");
             sql.AppendLine($"alter default privileges in schema {s} grant select on tables to {r};");
         }
-        // Layer 1 beyond tables (these privileges are per database and held by PUBLIC).
-        foreach (var (signature, _) in ForbiddenFunctions)
-        {
-            sql.AppendLine($"revoke execute on function {signature} from public;");
-            if (grantBackTo is not null)
-            {
-                sql.AppendLine($"grant execute on function {signature} to {Quote(grantBackTo)};");
-            }
-        }
+        // Layer 1 beyond tables (these privileges are per database and held by PUBLIC); before plpgsql is revoked.
+        var names = string.Join(", ", ForbiddenFunctions.Select(f => Literal(f.Name)));
+        var grantBack = grantBackTo is null ? "" : $"execute format('grant execute on function %s to %I', f, {Literal(grantBackTo)});";
+        sql.AppendLine($$"""
+            do $$
+            declare
+                f regprocedure;
+            begin
+                for f in select p.oid::regprocedure from pg_catalog.pg_proc p
+                          where p.pronamespace = 'pg_catalog'::regnamespace and p.proname = any (array[{{names}}])
+                loop
+                    execute format('revoke execute on function %s from public', f);
+                    {{grantBack}}
+                end loop;
+            end $$;
+            """);
         sql.AppendLine("revoke usage on language plpgsql from public;");
         if (grantBackTo is not null)
         {
