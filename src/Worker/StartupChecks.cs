@@ -1,12 +1,15 @@
+using AgentWorker.Jobs.Hosting;
 using AgentWorker.Jobs.Tools;
+using Npgsql;
 
 namespace AgentWorker.Worker;
 
 /// <summary>
-/// Runs before the dispatcher and the Hangfire server start: refuses to start when the tools' login could write
-/// to the target, naming every problem.
+/// Runs before the executor and the Hangfire server start: refuses to start when the tools' login could write to the
+/// target, naming every problem; says what the login can see of the worker's own tables when the target is the App
+/// database.
 /// </summary>
-internal sealed partial class StartupChecks(TargetDatabase target, ILogger<StartupChecks> logger) : IHostedService
+internal sealed partial class StartupChecks(TargetDatabase target, IConfiguration configuration, ILogger<StartupChecks> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -17,10 +20,28 @@ internal sealed partial class StartupChecks(TargetDatabase target, ILogger<Start
                 $"The tools' database login \"{target.UserName}\" is not read-only: it {string.Join("; it ", problems)}. "
                 + "Point ConnectionStrings__Target at a read-only login, or create one with 'Worker reader-role --apply'.");
         }
+        if (SameDatabase(AgentJobsServiceCollectionExtensions.AppConnectionString(configuration), target.DataSource.ConnectionString))
+        {
+            LogSharedDatabase(target.UserName);
+        }
         LogReady(target.UserName, target.Options.Schemas);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private static bool SameDatabase(string app, string tools)
+    {
+        var a = new NpgsqlConnectionStringBuilder(app);
+        var t = new NpgsqlConnectionStringBuilder(tools);
+        return string.Equals(a.Host, t.Host, StringComparison.OrdinalIgnoreCase) && a.Port == t.Port
+            && string.Equals(a.Database ?? a.Username, t.Database ?? t.Username, StringComparison.Ordinal);
+    }
+
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Warning,
+        Message = "The tools query the App database: login {Login} cannot read the agent and hangfire tables, but the public "
+            + "catalogs show it their names, columns, row estimates and the source of their functions. A separate target "
+            + "database (ConnectionStrings__Target) hides them.")]
+    private partial void LogSharedDatabase(string login);
 
     [LoggerMessage(EventId = 4100, Level = LogLevel.Information,
         Message = "Tools query as read-only login {Login} on schemas {Schemas}")]

@@ -48,6 +48,8 @@ public sealed class WorkerProcessTests(PostgresServer server) : IAsyncLifetime
             id = await _db.ScalarAsync<long>("select agent.enqueue(prompt => 'How many customers are there?')");
             await _db.WaitUntilAsync("select count(*) >= 3 from agent.steps where task_id = @id", new { id }, TimeSpan.FromSeconds(30));
             first.Kill();
+            // The tools share the App database here: the worker says what that exposes.
+            Assert.Contains("The tools query the App database", first.Output, StringComparison.Ordinal);
         }
         var storedBefore = await _db.ScalarAsync<long>("select count(*) from agent.steps where task_id = @id", new { id });
         Assert.Equal("running", await _db.ScalarAsync<string>("select status from agent.tasks where id = @id", new { id }));
