@@ -198,6 +198,8 @@ internal sealed partial class HangfireMirror(
                     break;
                 case Kind.Waiting:
                     transaction.SetJobState(jobId, new ScheduledState(e.At.UtcDateTime) { Reason = Cut(e.Reason) });
+                    // Its next run (here or in another process) reads the job id from agent.tasks, recorded by now.
+                    _jobs.Remove(e.Task.Id);
                     break;
                 case Kind.Finished:
                     WriteFinished(transaction, jobId, e);
