@@ -86,6 +86,13 @@ public sealed class WorkerProcess : IDisposable
         }
     }
 
+    /// <summary>The process's peak resident memory so far (VmHWM), in MB.</summary>
+    public double PeakResidentMb()
+    {
+        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
+    }
+
     /// <summary>SIGTERM, as a container stop sends: the host shuts down gracefully; waits until the process exits.</summary>
     public async Task StopAsync(TimeSpan timeout)
     {

@@ -103,7 +103,15 @@ internal sealed class ReadOnlySql(TargetDatabase target)
             await using var batch = target.Layers.HasFlag(SafetyLayers.SingleStatement)
                 ? new NpgsqlBatch(connection, transaction) { Timeout = timeout, BatchCommands = { new NpgsqlBatchCommand(sql) } }
                 : null;
-            await using var command = batch is null ? new NpgsqlCommand(sql, connection, transaction) { CommandTimeout = timeout } : null;
+            if (batch is not null)
+            {
+                // Every value comes back as PostgreSQL's own text, read as a stream and cut at the caps: no type is
+                // materialized whole in the worker, and none can fail conversion.
+                AllResultTypesAreUnknown(batch, true);
+            }
+            await using var command = batch is null
+                ? new NpgsqlCommand(sql, connection, transaction) { CommandTimeout = timeout, AllResultTypesAreUnknown = true }
+                : null;
             try
             {
                 await using var reader = batch is not null
@@ -127,6 +135,14 @@ internal sealed class ReadOnlySql(TargetDatabase target)
                 return ToolResult.Error("SQL error: the query ran past its time limit and was cancelled");
             }
         }, cancellationToken);
+
+    /// <summary>
+    /// Npgsql 10 offers "every result column as text" publicly on <see cref="NpgsqlCommand"/> only; on a batch the
+    /// property exists but is internal. Bound at compile time: should a later Npgsql drop it, the first tool call throws
+    /// <see cref="MissingMethodException"/> and the tests fail, rather than values silently arriving in binary.
+    /// </summary>
+    [System.Runtime.CompilerServices.UnsafeAccessor(System.Runtime.CompilerServices.UnsafeAccessorKind.Method, Name = "set_AllResultTypesAreUnknown")]
+    private static extern void AllResultTypesAreUnknown(NpgsqlBatch batch, bool value);
 
     /// <summary>PostgreSQL's own message and position: enough for the model to correct itself, nothing more.</summary>
     internal static string Describe(PostgresException ex)

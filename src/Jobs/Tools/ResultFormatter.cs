@@ -73,48 +73,33 @@ internal static class ResultFormatter
         return new ToolResult(ToolJson.Write(output), IsError: false, RowCount: shown, Truncated: truncated);
     }
 
+    /// <summary>
+    /// One value, as PostgreSQL's own text representation (what psql shows; the query asks for every column as text),
+    /// read through a stream and cut at <paramref name="maxChars"/>: a 300 MB value of any type costs the worker
+    /// <paramref name="maxChars"/> characters. Numbers and booleans become JSON numbers and booleans.
+    /// </summary>
     private static async Task<JsonValue?> ValueAsync(NpgsqlDataReader reader, int ordinal, int maxChars, CancellationToken cancellationToken)
     {
         if (await reader.IsDBNullAsync(ordinal, cancellationToken))
         {
             return null;
         }
-        if (reader.GetFieldType(ordinal) == typeof(string))
+        using var stream = await reader.GetTextReaderAsync(ordinal, cancellationToken);
+        var buffer = new char[maxChars + 1];
+        var read = await stream.ReadBlockAsync(buffer, cancellationToken);
+        if (read > maxChars)
         {
-            // Read at most maxChars of a long text value instead of materializing all of it.
-            using var text = await reader.GetTextReaderAsync(ordinal, cancellationToken);
-            var buffer = new char[maxChars + 1];
-            var read = await text.ReadBlockAsync(buffer, cancellationToken);
-            return JsonValue.Create(read > maxChars ? new string(buffer, 0, maxChars) + "...(cut)" : new string(buffer, 0, read));
+            return JsonValue.Create(new string(buffer, 0, maxChars) + "...(cut)");
         }
-        if (reader.GetFieldType(ordinal) == typeof(byte[]))
+        var text = new string(buffer, 0, read);
+        return reader.GetPostgresType(ordinal).InternalName switch
         {
-            await using var bytes = await reader.GetStreamAsync(ordinal, cancellationToken);
-            return JsonValue.Create($"<{bytes.Length} bytes>");
-        }
-        object value;
-        try
-        {
-            value = await reader.GetFieldValueAsync<object>(ordinal, cancellationToken);
-        }
-        catch (InvalidCastException)
-        {
-            // Types without a CLR mapping (and values outside it, like 'infinity' dates) are shown by type name.
-            return JsonValue.Create(reader.GetDataTypeName(ordinal) + " value");
-        }
-        return value switch
-        {
-            bool b => JsonValue.Create(b),
-            short or int or long or byte => JsonValue.Create(Convert.ToInt64(value, CultureInfo.InvariantCulture)),
-            decimal d => JsonValue.Create(d),
-            float or double => JsonValue.Create(Convert.ToDouble(value, CultureInfo.InvariantCulture)),
-            DateTime dt => JsonValue.Create(dt.ToString("O", CultureInfo.InvariantCulture)),
-            DateTimeOffset dto => JsonValue.Create(dto.ToString("O", CultureInfo.InvariantCulture)),
-            DateOnly date => JsonValue.Create(date.ToString("O", CultureInfo.InvariantCulture)),
-            Guid g => JsonValue.Create(g.ToString()),
-            _ => JsonValue.Create(Shorten(Convert.ToString(value, CultureInfo.InvariantCulture), maxChars)),
+            "int2" or "int4" or "int8" or "oid" when long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var whole)
+                => JsonValue.Create(whole),
+            "numeric" or "float4" or "float8" when decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number)
+                => JsonValue.Create(number),
+            "bool" => text == "t" ? JsonValue.Create(true) : text == "f" ? JsonValue.Create(false) : JsonValue.Create(text),
+            _ => JsonValue.Create(text),
         };
     }
-
-    private static string? Shorten(string? text, int max) => text is null || text.Length <= max ? text : text[..max] + "...(cut)";
 }

@@ -100,6 +100,27 @@ public sealed class WorkerProcessTests(PostgresServer server) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TwentyConcurrentToolCalls_Returning300MbValues_KeepTheWorkersMemoryBounded()
+    {
+        using var worker = await WorkerProcess.StartAsync(_db.ConnectionString, _db.ReaderConnectionString, _sim,
+            [.. WorkerSettings, "--Tools:StatementTimeout=00:02:00", "--Worker:MaxRuns=32", "--Llm:MaxSockets=32"]);
+        var baseline = worker.PeakResidentMb();
+        string[] values = ["repeat('x', 300000000)", "array[repeat('y', 300000000)]", "convert_to(repeat('z', 300000000), 'UTF8')"];
+        var prompts = Enumerable.Range(0, 20).Select(i => $"Run `select {values[i % values.Length]} as big, {i} as n`").ToArray();
+
+        var ids = await _db.ScalarAsync<long[]>("select agent.enqueue_many(prompts => @prompts)", new { prompts });
+        await _db.WaitUntilAsync("select count(*) = 20 from agent.tasks where id = any(@ids) and status not in ('queued', 'running')",
+            new { ids }, TimeSpan.FromMinutes(4));
+
+        Assert.Equal(20L, await _db.ScalarAsync<long>("select count(*) from agent.tasks where id = any(@ids) and status = 'succeeded'", new { ids }));
+        Assert.Equal(20L, await _db.ScalarAsync<long>(
+            "select count(*) from agent.steps where task_id = any(@ids) and kind = 'tool' and error is null and items::text like '%...(cut)%'", new { ids }));
+        // 6 GB went through the worker's tool connections; it kept about a value's cap of each.
+        var peak = worker.PeakResidentMb();
+        Assert.True(peak - baseline < 300, $"peak resident memory grew from {baseline:F0} MB to {peak:F0} MB");
+    }
+
+    [Fact]
     public async Task Stopped_MidTask_HandsTheTaskBackAtOnce_AndAnotherWorkerResumesIt()
     {
         // The second turn of the first task streams for 20 s: the stop comes in the middle of it.

@@ -184,4 +184,31 @@ public sealed class ReadOnlyToolsTests(PostgresServer server) : IAsyncLifetime
             await PostgresServer.ExecuteAsync(_db.ConnectionString, $"drop owned by {role}; drop role {role};");
         }
     }
+
+    [Fact]
+    public async Task Query_EveryType_ComesBackAsPostgresText_NumbersAndBooleansAsJson()
+    {
+        var result = await QueryAsync("""
+            select 5::int as i, 12345678901::bigint as b, 2.50::numeric(5,2) as n, 0.5::float8 as f, true as t,
+                   array[1, 2, 3] as a, '{"k": [1]}'::jsonb as j, '2024-01-02'::date as d, '[1,5)'::int4range as r,
+                   row(1, 'x') as rec, '\x0102'::bytea as bin, 'NaN'::numeric as nan, interval '90 minutes' as iv
+            """);
+
+        Assert.False(result.IsError, result.Output);
+        var row = JsonNode.Parse(result.Output)!["rows"]![0]!.AsArray();
+        Assert.Equal("""[5,12345678901,2.50,0.5,true,"{1,2,3}","{\"k\": [1]}","2024-01-02","[1,5)","(1,x)","\\x0102","NaN","01:30:00"]""",
+            ToolJson.Write(row));
+    }
+
+    [Fact]
+    public async Task Query_HugeValuesOfAnyType_AreCutWhileStreaming()
+    {
+        var result = await QueryAsync(
+            "select array_agg(g) as a, to_jsonb(repeat('x', 5000000)) as j, convert_to(repeat('z', 5000000), 'UTF8') as bin from generate_series(1, 2000000) g");
+
+        Assert.False(result.IsError, result.Output);
+        var row = JsonNode.Parse(result.Output)!["rows"]![0]!.AsArray();
+        Assert.All(row, v => Assert.EndsWith("...(cut)", (string?)v, StringComparison.Ordinal));
+        Assert.True(result.Output.Length < 20_000, $"{result.Output.Length} characters");
+    }
 }
