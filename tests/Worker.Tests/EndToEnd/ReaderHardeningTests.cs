@@ -83,4 +83,18 @@ public sealed class ReaderHardeningTests(AgentEnvironment env) : IClassFixture<A
         Assert.True(error!.Length < 2_200, $"{error.Length} characters stored");
         Assert.True(items.Length < 5_000, $"{items.Length} characters went back to the model");
     }
+
+    [Theory]
+    [InlineData("select c.country, count(o.id) as orders from shop.customers c join shop.orders o on o.customer_id = c.id group by c.country order by orders desc limit 3")]
+    [InlineData("select id, ordered_at, rank() over (order by ordered_at desc) as r, count(*) over (partition by status) as by_status from shop.orders limit 5")]
+    [InlineData("with recent as (select * from shop.orders order by ordered_at desc limit 100) select status, count(*) from recent group by status")]
+    [InlineData("select jsonb_build_object('n', count(*), 'statuses', jsonb_agg(distinct status)) -> 'n' as n, json_agg(id order by id) filter (where id < 4) from shop.orders")]
+    [InlineData("select percentile_cont(0.5) within group (order by price) as median, string_agg(distinct category, ',') from shop.products")]
+    public async Task AnalyticSql_StillWorks_ForTheHardenedReader(string sql)
+    {
+        var (error, items) = await RunQueryAsync(sql);
+
+        Assert.Null(error);
+        Assert.Contains("\"rows\"", items.Replace("\\\"", "\"", StringComparison.Ordinal), StringComparison.Ordinal);
+    }
 }
