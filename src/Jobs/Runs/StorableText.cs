@@ -87,33 +87,33 @@ internal static class StorableText
             case JsonObject o:
                 foreach (var key in o.Select(p => p.Key).ToList())
                 {
-                    if (o[key] is JsonValue value)
-                    {
-                        o[key] = CleanValue(value);
-                    }
-                    else
-                    {
-                        CleanNode(o[key]);
-                    }
+                    CleanChild(o[key], clean => o[key] = clean);
                 }
                 return o;
             case JsonArray a:
                 for (var i = 0; i < a.Count; i++)
                 {
-                    if (a[i] is JsonValue value)
-                    {
-                        a[i] = CleanValue(value);
-                    }
-                    else
-                    {
-                        CleanNode(a[i]);
-                    }
+                    var index = i;
+                    CleanChild(a[i], clean => a[index] = clean);
                 }
                 return a;
             case JsonValue v:
                 return CleanValue(v);
             default:
                 return node;
+        }
+    }
+
+    /// <summary>A string is replaced by a clean copy; an object or array is cleaned in place.</summary>
+    private static void CleanChild(JsonNode? child, Action<JsonNode?> replace)
+    {
+        if (child is JsonValue value)
+        {
+            replace(CleanValue(value));
+        }
+        else
+        {
+            CleanNode(child);
         }
     }
 
