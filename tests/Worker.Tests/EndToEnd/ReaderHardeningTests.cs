@@ -27,6 +27,8 @@ public sealed class ReaderHardeningTests(AgentEnvironment env) : IClassFixture<A
     [InlineData("select xpath('//a', '<r><a/></r>'::xml)", "permission denied for function xpath")]
     [InlineData("select xpath_exists('//a', '<r><a/></r>'::xml)", "permission denied for function xpath_exists")]
     [InlineData("select xmlexists('//a' passing ('<r><a/></r>'::xml))", "permission denied for function xmlexists")]
+    [InlineData("select count(*) from XmlTable('//a[count(//a[count(//a) > 0]) > 0]' passing (select xmlelement(name r, xmlagg(xmlelement(name a))) from generate_series(1, 3000)) columns x text path '.')",
+        "XMLTABLE is not allowed")]
     public async Task Query_ThatWouldActOutsideTheTransaction_IsRefused(string sql, string expected)
     {
         var walBefore = await env.Database.ScalarAsync<long>("select (pg_current_wal_insert_lsn() - '0/0')::bigint");
