@@ -12,6 +12,8 @@ internal static class TaskApi
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        // "5" is not 5: the web defaults would read numbers from strings.
+        NumberHandling = JsonNumberHandling.Strict,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     };
 
@@ -75,8 +77,7 @@ internal static class TaskApi
         }
         catch (JsonException ex)
         {
-            return Problem("The body is not valid task JSON: " + ex.Message
-                + " Expected {\"prompt\": \"...\", optional: instructions, model, priority, max_steps, idempotency_key, run_at, deadline, tool_config}.");
+            return Problem(DescribeBodyError(ex));
         }
         if (body is null)
         {
@@ -110,6 +111,41 @@ internal static class TaskApi
         return task is null
             ? Results.Problem(title: "Task not found", detail: $"There is no task {id}.", statusCode: StatusCodes.Status404NotFound)
             : Results.Json(task, Json);
+    }
+
+    private const string Fields =
+        "prompt (required), instructions, model, priority, max_steps, idempotency_key, run_at, deadline, tool_config";
+
+    private const string DateTimeRule = "a date-time in ISO 8601 with its offset, e.g. \"2026-01-01T02:00:00Z\"";
+
+    /// <summary>What each field of the body must be, in the API's own words.</summary>
+    private static readonly Dictionary<string, string> s_fieldRules = new(StringComparer.Ordinal)
+    {
+        ["prompt"] = "a string",
+        ["instructions"] = "a string",
+        ["model"] = "a string",
+        ["priority"] = "an integer from -10 to 10",
+        ["max_steps"] = "an integer from 1 to 200",
+        ["idempotency_key"] = "a string",
+        ["run_at"] = DateTimeRule,
+        ["deadline"] = DateTimeRule,
+        ["tool_config"] = "a JSON object",
+    };
+
+    /// <summary>A body the serializer refused, said in the API's words: the field and its rule, never a .NET type.</summary>
+    internal static string DescribeBodyError(JsonException exception)
+    {
+        if (System.Text.RegularExpressions.Regex.Match(exception.Message, "The JSON property '(.+?)' could not be mapped") is { Success: true } unknown)
+        {
+            return $"\"{unknown.Groups[1].Value}\" is not a field of a task. The fields are: {Fields}.";
+        }
+        var field = exception.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : null;
+        if (field is not null && s_fieldRules.TryGetValue(field, out var rule))
+        {
+            return $"\"{field}\" must be {rule}.";
+        }
+        var where = exception.LineNumber is { } line ? $" (line {line + 1}, position {exception.BytePositionInLine + 1})" : "";
+        return $"The body is not a valid JSON object{where}. Expected {{\"prompt\": \"...\"}} with any of: {Fields}.";
     }
 
     private static IResult Problem(string detail) =>

@@ -79,9 +79,12 @@ public sealed class EndToEndTests(AgentEnvironment stack) : IClassFixture<AgentE
     [Theory]
     [InlineData("""{"prompt": ""}""", "prompt must not be empty")]
     [InlineData("""{"prompt": "hi", "max_steps": 0}""", "max_steps must be between 1 and 200")]
-    [InlineData("""{"prompt": "hi", "maxsteps": 3}""", "maxsteps")]
-    [InlineData("""{"prompt": "hi",""", "not valid task JSON")]
-    [InlineData("""[1, 2]""", "not valid task JSON")]
+    [InlineData("""{"prompt": "hi", "maxsteps": 3}""", "\"maxsteps\" is not a field of a task. The fields are: prompt (required)")]
+    [InlineData("""{"prompt": "hi",""", "The body is not a valid JSON object (line 1")]
+    [InlineData("""[1, 2]""", "The body is not a valid JSON object")]
+    [InlineData("""{"prompt": "hi", "max_steps": "5"}""", "\"max_steps\" must be an integer from 1 to 200.")]
+    [InlineData("""{"prompt": "hi", "run_at": "infinity"}""", "\"run_at\" must be a date-time in ISO 8601 with its offset")]
+    [InlineData("""{"prompt": "hi", "tool_config": [1]}""", "\"tool_config\" must be a JSON object.")]
     public async Task HttpEnqueue_BadInput_Returns400NamingTheProblemAndStoresNothing(string body, string expected)
     {
         using var http = new HttpClient { BaseAddress = stack.DashboardUrl };
@@ -93,6 +96,8 @@ public sealed class EndToEndTests(AgentEnvironment stack) : IClassFixture<AgentE
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = (await response.Content.ReadFromJsonAsync<JsonObject>(ct))!;
         Assert.Contains(expected, (string?)problem["detail"], StringComparison.Ordinal);
+        Assert.DoesNotContain("AgentWorker", (string?)problem["detail"], StringComparison.Ordinal); // no .NET type names
+        Assert.DoesNotContain("System.", (string?)problem["detail"], StringComparison.Ordinal);
         Assert.Equal(before, await stack.Database.ScalarAsync<long>("select count(*) from agent.tasks"));
     }
 
