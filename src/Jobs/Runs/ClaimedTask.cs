@@ -11,8 +11,6 @@ internal sealed record ClaimedTask : AgentTask
     /// <summary>This run's claim: every guarded write names it, so a run that lost its claim writes nothing.</summary>
     public required string Owner { get; init; }
 
-    public short Priority { get; init; }
-
     public int Retries { get; init; }
 
     /// <summary>The task's mirror job, when one exists already (an earlier attempt made it).</summary>

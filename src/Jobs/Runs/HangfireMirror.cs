@@ -38,8 +38,7 @@ internal sealed partial class HangfireMirror(
     private readonly Dictionary<long, string> _jobs = [];
 
     /// <summary>The Hangfire server id the executor's runs are listed under.</summary>
-    public string ServerId { get; } = string.Create(CultureInfo.InvariantCulture,
-        $"agent-runs:{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}");
+    public string ServerId { get; } = "agent-runs:" + ProcessInstance.Id;
 
     private enum Kind
     {

@@ -92,7 +92,7 @@ internal sealed partial class RunExecutor
                 }
                 LogFinished(task.Id, outcome.Status, outcome.Steps, end.Reason);
                 mirror.Finished(task, outcome with { ErrorMessage = finished.ErrorMessage ?? outcome.ErrorMessage }, finished.CancelReason,
-                    run.Elapsed.Elapsed);
+                    run.Clock.Elapsed);
                 break;
             case StopReason.Retry:
                 var delay = RunRetries.Delay(task.Retries);

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Threading.Channels;
 using AgentWorker.Jobs.Agent;
 using AgentWorker.Jobs.Llm;
@@ -39,10 +38,6 @@ internal sealed partial class RunExecutor(
     private int _active;
     private int _saturated;
 
-    /// <summary>This process's prefix of every claim it makes (<c>host:pid:random</c>; the claim adds task id and attempt).</summary>
-    public string Owner { get; } = string.Create(CultureInfo.InvariantCulture,
-        $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}");
-
     /// <summary>Runs this process takes on at once (<see cref="RunOptions.Slots"/>).</summary>
     public int Slots => _options.Slots(llmOptions.Value);
 
@@ -51,7 +46,7 @@ internal sealed partial class RunExecutor(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        LogSlots(Slots, _options.MaxRuns, llmOptions.Value.MaxSockets, Owner);
+        LogSlots(Slots, _options.MaxRuns, llmOptions.Value.MaxSockets, ProcessInstance.Id);
         using var beats = new CancellationTokenSource();
         var listening = ListenAsync(stoppingToken);
         var heartbeat = HeartbeatAsync(beats.Token);
@@ -114,7 +109,7 @@ internal sealed partial class RunExecutor(
                 Volatile.Write(ref _saturated, 1);
                 return _options.PollInterval;
             }
-            var claim = await store.ClaimAsync(free, Owner, _options.LeaseDuration, llmOptions.Value.Model ?? "", cancellationToken);
+            var claim = await store.ClaimAsync(free, ProcessInstance.Id, _options.LeaseDuration, llmOptions.Value.Model ?? "", cancellationToken);
             var snoozed = new List<ClaimedTask>();
             foreach (var task in claim.Tasks)
             {

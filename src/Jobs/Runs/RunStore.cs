@@ -40,7 +40,7 @@ internal sealed partial class RunStore([FromKeyedServices(AppDatabase.Key)] Npgs
         returning t.id, t.prompt, t.instructions, t.model, t.max_steps as MaxSteps, t.deadline, t.attempt,
                   (select coalesce(max(s.seq), 0) from agent.steps s where s.task_id = t.id) as LastSeq,
                   t.cancel_requested_at is not null as CancelRequested,
-                  t.lease_owner as Owner, t.priority, t.retries, t.hangfire_job_id as HangfireJobId,
+                  t.lease_owner as Owner, t.retries, t.hangfire_job_id as HangfireJobId,
                   agent.acquire_model_slot(coalesce(t.model, @defaultModel), t.id, @lease) as SlotAcquired;
         select extract(epoch from min(run_at) - now())::float8 from agent.tasks where status = 'queued';
         """;

@@ -8,7 +8,7 @@ namespace AgentWorker.Jobs.Runs;
 /// Text as PostgreSQL can store it: <c>text</c> holds no NUL, <c>jsonb</c> no <c>\u0000</c> escape and no unpaired
 /// surrogate. What a model sent is kept as far as it can be, the rest replaced by U+FFFD.
 /// </summary>
-internal static class StorableText
+internal static partial class StorableText
 {
     private const char Replacement = '\uFFFD';
 
@@ -54,7 +54,9 @@ internal static class StorableText
     public static string CleanJson(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
-        if (!json.Contains("\\u", StringComparison.Ordinal) && !NeedsCleaning(json))
+        // Every step passes here: most JSON escapes non-ASCII text as \uXXXX, so only the escapes jsonb refuses (NUL, a
+        // surrogate half) send it down the slow path; a valid surrogate pair costs a walk that changes nothing.
+        if (!UnstorableEscape().IsMatch(json) && !NeedsCleaning(json))
         {
             return json;
         }
@@ -133,4 +135,7 @@ internal static class StorableText
             return JsonValue.Create(Replacement.ToString());
         }
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\\u(0000|[dD][89a-fA-F])")]
+    private static partial System.Text.RegularExpressions.Regex UnstorableEscape();
 }

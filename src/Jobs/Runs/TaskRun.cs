@@ -22,7 +22,7 @@ internal sealed class TaskRun(ClaimedTask task) : IDisposable
     public StopReason? Requested => Volatile.Read(ref _requested) is var r && r == None ? null : (StopReason)r;
 
     /// <summary>Wall time of the run, for the mirror.</summary>
-    public System.Diagnostics.Stopwatch Elapsed { get; } = System.Diagnostics.Stopwatch.StartNew();
+    public System.Diagnostics.Stopwatch Clock { get; } = System.Diagnostics.Stopwatch.StartNew();
 
     /// <summary>The run's work, set when it starts; awaited at shutdown.</summary>
     public Task? Completion { get; set; }
