@@ -42,7 +42,9 @@ internal sealed partial class RunStore([FromKeyedServices(AppDatabase.Key)] Npgs
                   t.cancel_requested_at is not null as CancelRequested,
                   t.lease_owner as Owner, t.retries, t.hangfire_job_id as HangfireJobId,
                   agent.acquire_model_slot(coalesce(t.model, @defaultModel), t.id, @lease) as SlotAcquired;
-        select extract(epoch from min(run_at) - now())::float8 from agent.tasks where status = 'queued';
+        -- clamped before subtracting: PostgreSQL before 17 cannot subtract a stored 'infinity' or '-infinity'
+        select extract(epoch from least(greatest(min(run_at), now()), now() + interval '1 day') - now())::float8
+          from agent.tasks where status = 'queued';
         """;
 
     private const string HeartbeatSql = """

@@ -160,7 +160,11 @@ public sealed class LifecycleTests(AgentEnvironment env) : IClassFixture<AgentEn
         }
         finally
         {
-            await env.Database.ScalarAsync<object>("delete from agent.tasks where id = @never", new { never });
+            await env.Database.ScalarAsync<object>("delete from agent.tasks where id in (@never, @past)", new { never, past });
+            await env.Database.ScalarAsync<object>("""
+                alter table agent.tasks add constraint tasks_run_at_finite check (isfinite(run_at)) not valid,
+                    add constraint tasks_deadline_finite check (deadline is null or isfinite(deadline)) not valid
+                """);
         }
     }
 
