@@ -25,7 +25,7 @@ public static class DashboardApp
         }
         builder.Services.AddHostLogging(builder.Configuration);
         builder.Services.AddProblemDetails();
-        builder.Services.AddOpenApi();
+        builder.Services.AddTaskApiDocument();
         var apiKey = builder.Configuration.GetSection(ApiKeyOptions.SectionName).Get<ApiKeyOptions>() ?? new ApiKeyOptions();
         var urls = (builder.Configuration["urls"] ?? builder.Configuration["ASPNETCORE_URLS"] ?? DefaultUrl)
             .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -38,8 +38,9 @@ public static class DashboardApp
 
         var web = builder.Build();
         web.UseExceptionHandler();
+        web.UseTaskApiErrors();
         web.UseApiKey(apiKey);
-        web.MapOpenApi("/api/openapi.json");
+        web.MapOpenApi(TaskApiDocument.Path);
         web.MapGet("/", () => Results.Redirect("/hangfire"));
         web.MapGet("/healthz", () => "ok");
         web.MapTaskApi();

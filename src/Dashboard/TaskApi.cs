@@ -1,29 +1,74 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using AgentWorker.Jobs.Tasks;
+using Microsoft.Net.Http.Headers;
 
 namespace AgentWorker.Dashboard;
 
-/// <summary><c>POST /api/tasks</c> and <c>GET /api/tasks/{id}</c>. JSON in snake_case; errors as problem details.</summary>
+/// <summary>
+/// The task REST API under <c>/api/tasks</c>: enqueue, list, read, cancel, retry. JSON in snake_case; every error is a
+/// problem details body (RFC 9457) that names the field and its rule in the API's own words.
+/// </summary>
 internal static class TaskApi
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    /// <summary>The API's JSON: snake_case, strict (no unknown or duplicate fields, no numbers in strings).</summary>
+    internal static readonly JsonSerializerOptions Json = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+
+    /// <summary>The API's JSON rules, applied to <paramref name="options"/> (the OpenAPI document describes what they produce).</summary>
+    internal static JsonSerializerOptions Configure(JsonSerializerOptions options)
     {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         // "5" is not 5: the web defaults would read numbers from strings.
-        NumberHandling = JsonNumberHandling.Strict,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
+        options.NumberHandling = JsonNumberHandling.Strict;
+        options.AllowDuplicateProperties = false;
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        return options;
+    }
 
     public static void MapTaskApi(this IEndpointRouteBuilder endpoints)
     {
         var api = endpoints.MapGroup("/api/tasks").WithTags("Tasks");
-        api.MapPost("/", EnqueueAsync).WithSummary("Enqueue a task (same rules as agent.enqueue)");
-        api.MapGet("/", ListAsync).WithSummary("List tasks, newest first; page with ?before=<id>");
-        api.MapGet("/{id:long}", GetAsync).WithSummary("A task with its result, usage and steps");
-        api.MapPost("/{id:long}/cancel", CancelAsync).WithSummary("Cancel a queued task or stop a running one");
+        api.MapPost("/", EnqueueAsync)
+            .WithName("EnqueueTask")
+            .WithSummary("Enqueue a task")
+            .WithDescription("Same rules as agent.enqueue. A repeated idempotency_key with the same content returns the first task; with different content it is refused (409).")
+            .Accepts<EnqueueTaskRequest>("application/json")
+            .Produces<EnqueuedTask>(StatusCodes.Status201Created)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        api.MapGet("/", ListAsync)
+            .WithName("ListTasks")
+            .WithSummary("List tasks, newest first")
+            .WithDescription("Filter by status and batch; page with the 'next' URL of the previous page (?before=<id>).")
+            .Produces<TaskPage>()
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        api.MapGet("/{id}", GetAsync)
+            .WithName("GetTask")
+            .WithSummary("A task with its result, usage and steps")
+            .Produces<TaskDetails>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/{id}/cancel", CancelAsync)
+            .WithName("CancelTask")
+            .WithSummary("Cancel a queued task, or stop a running one")
+            .WithDescription("200: a queued task is cancelled now. 202: a running task is asked to stop; its worker stops it within a second and keeps its steps. 409: it had already finished.")
+            .Produces<CancelledTask>()
+            .Produces<CancelledTask>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapPost("/{id}/retry", RetryAsync)
+            .WithName("RetryTask")
+            .WithSummary("Queue a failed or cancelled task again, resuming from its stored steps")
+            .WithDescription("Same rules as agent.retry. The body is optional; max_steps replaces the task's. 409: the task is queued, running or succeeded, or its deadline has passed.")
+            .Accepts<RetryTaskRequest>(isOptional: true, "application/json")
+            .Produces<RetriedTask>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
     }
 
     private static async Task<IResult> ListAsync(
@@ -31,11 +76,11 @@ internal static class TaskApi
     {
         if (status is not null && !TaskStatuses.All.Contains(status))
         {
-            return Problem($"status must be one of {string.Join(", ", TaskStatuses.All)}; got '{status}'.");
+            return InvalidQuery($"\"status\" must be one of {string.Join(", ", TaskStatuses.All)}; got \"{status}\".");
         }
         if (limit is < 1 or > 500)
         {
-            return Problem($"limit must be between 1 and 500; got {limit}.");
+            return InvalidQuery($"\"limit\" must be an integer from 1 to 500; got {limit}.");
         }
         var items = await tasks.ListAsync(status, batch, limit, before, cancellationToken);
         string? next = null;
@@ -52,114 +97,100 @@ internal static class TaskApi
             }
             next = "/api/tasks?" + string.Join('&', query);
         }
-        return Results.Json(new { items, next }, Json);
-    }
-
-    private static async Task<IResult> CancelAsync(long id, ITaskClient tasks, CancellationToken cancellationToken)
-    {
-        if (await tasks.CancelAsync(id, cancellationToken))
-        {
-            return Results.Json(new { id, cancel_requested = true }, Json, statusCode: StatusCodes.Status202Accepted);
-        }
-        var task = await tasks.GetAsync(id, cancellationToken);
-        return task is null
-            ? Results.Problem(title: "Task not found", detail: $"There is no task {id}.", statusCode: StatusCodes.Status404NotFound)
-            : Results.Problem(title: "Task already finished", detail: $"Task {id} is {task.Status}; only queued or running tasks can be cancelled.",
-                statusCode: StatusCodes.Status409Conflict);
-    }
-
-    private static async Task<IResult> EnqueueAsync(HttpRequest request, ITaskClient tasks, CancellationToken cancellationToken)
-    {
-        EnqueueBody? body;
-        try
-        {
-            body = await JsonSerializer.DeserializeAsync<EnqueueBody>(request.Body, Json, cancellationToken);
-        }
-        catch (JsonException ex)
-        {
-            return Problem(DescribeBodyError(ex));
-        }
-        if (body is null)
-        {
-            return Problem("The body must be a JSON object with at least \"prompt\".");
-        }
-        try
-        {
-            var id = await tasks.EnqueueAsync(new EnqueueRequest
-            {
-                Prompt = body.Prompt ?? "",
-                Instructions = body.Instructions,
-                Model = body.Model,
-                Priority = body.Priority ?? 0,
-                MaxSteps = body.MaxSteps ?? 20,
-                IdempotencyKey = body.IdempotencyKey,
-                RunAt = body.RunAt,
-                Deadline = body.Deadline,
-                ToolConfig = body.ToolConfig,
-            }, cancellationToken);
-            return Results.Json(new { id, url = $"/api/tasks/{id}" }, Json, statusCode: StatusCodes.Status201Created);
-        }
-        catch (TaskValidationException ex)
-        {
-            return Problem(ex.Message);
-        }
+        return Results.Json(new TaskPage(items, next), Json);
     }
 
     private static async Task<IResult> GetAsync(long id, ITaskClient tasks, CancellationToken cancellationToken)
     {
         var task = await tasks.GetAsync(id, cancellationToken);
-        return task is null
-            ? Results.Problem(title: "Task not found", detail: $"There is no task {id}.", statusCode: StatusCodes.Status404NotFound)
-            : Results.Json(task, Json);
+        return task is null ? NotFound(id) : Results.Json(task, Json);
     }
 
-    private const string Fields =
-        "prompt (required), instructions, model, priority, max_steps, idempotency_key, run_at, deadline, tool_config";
-
-    private const string DateTimeRule = "a date-time in ISO 8601 with its offset, e.g. \"2026-01-01T02:00:00Z\"";
-
-    /// <summary>What each field of the body must be, in the API's own words.</summary>
-    private static readonly Dictionary<string, string> s_fieldRules = new(StringComparer.Ordinal)
+    private static async Task<IResult> CancelAsync(long id, ITaskClient tasks, CancellationToken cancellationToken)
     {
-        ["prompt"] = "a string",
-        ["instructions"] = "a string",
-        ["model"] = "a string",
-        ["priority"] = "an integer from -10 to 10",
-        ["max_steps"] = "an integer from 1 to 200",
-        ["idempotency_key"] = "a string",
-        ["run_at"] = DateTimeRule,
-        ["deadline"] = DateTimeRule,
-        ["tool_config"] = "a JSON object",
-    };
-
-    /// <summary>A body the serializer refused, said in the API's words: the field and its rule, never a .NET type.</summary>
-    internal static string DescribeBodyError(JsonException exception)
-    {
-        if (System.Text.RegularExpressions.Regex.Match(exception.Message, "The JSON property '(.+?)' could not be mapped") is { Success: true } unknown)
+        return await tasks.CancelAsync(id, cancellationToken) switch
         {
-            return $"\"{unknown.Groups[1].Value}\" is not a field of a task. The fields are: {Fields}.";
-        }
-        var field = exception.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : null;
-        if (field is not null && s_fieldRules.TryGetValue(field, out var rule))
-        {
-            return $"\"{field}\" must be {rule}.";
-        }
-        var where = exception.LineNumber is { } line ? $" (line {line + 1}, position {exception.BytePositionInLine + 1})" : "";
-        return $"The body is not a valid JSON object{where}. Expected {{\"prompt\": \"...\"}} with any of: {Fields}.";
+            CancelOutcome.Cancelled => Results.Json(new CancelledTask(id, "cancelled", TaskStatuses.Cancelled), Json),
+            CancelOutcome.StopRequested => Results.Json(new CancelledTask(id, "stop_requested", TaskStatuses.Running), Json,
+                statusCode: StatusCodes.Status202Accepted),
+            CancelOutcome.NotFound => NotFound(id),
+            _ => Conflict("Task already finished",
+                $"Task {id} is {(await tasks.GetAsync(id, cancellationToken))?.Status ?? "finished"}; only queued or running tasks can be cancelled."),
+        };
     }
 
-    private static IResult Problem(string detail) =>
-        Results.Problem(title: "Invalid task", detail: detail, statusCode: StatusCodes.Status400BadRequest);
+    private static async Task<IResult> RetryAsync(long id, HttpRequest request, ITaskClient tasks, CancellationToken cancellationToken)
+    {
+        var body = await TaskApiBody.ReadAsync<RetryTaskRequest>(request, optional: true, cancellationToken);
+        if (body.Problem is not null)
+        {
+            return body.Problem;
+        }
+        RetryOutcome outcome;
+        try
+        {
+            outcome = await tasks.RetryAsync(id, body.Value?.MaxSteps, cancellationToken);
+        }
+        catch (TaskValidationException ex)
+        {
+            return TaskApiBody.Invalid("Invalid retry", ex.Message);
+        }
+        return outcome switch
+        {
+            RetryOutcome.Queued => Results.Json(new RetriedTask(id, "queued", $"/api/tasks/{id}"), Json, statusCode: StatusCodes.Status202Accepted),
+            RetryOutcome.NotFound => NotFound(id),
+            RetryOutcome.NotFinished => Conflict("Task not finished", $"Task {id} is queued or running; only a failed or cancelled task can be retried."),
+            RetryOutcome.Succeeded => Conflict("Task succeeded", $"Task {id} succeeded; a succeeded task is not run again. Enqueue a new task."),
+            _ => Conflict("Deadline passed", $"Task {id}'s deadline has passed; it would fail at once. Enqueue a new task."),
+        };
+    }
 
-    /// <summary>The POST body. Unknown properties are refused, so a typo is an error, not a silent default.</summary>
-    private sealed record EnqueueBody(
-        string? Prompt,
-        string? Instructions,
-        string? Model,
-        int? Priority,
-        int? MaxSteps,
-        string? IdempotencyKey,
-        DateTimeOffset? RunAt,
-        DateTimeOffset? Deadline,
-        JsonObject? ToolConfig);
+    private static async Task<IResult> EnqueueAsync(HttpRequest request, ITaskClient tasks, CancellationToken cancellationToken)
+    {
+        var body = await TaskApiBody.ReadAsync<EnqueueTaskRequest>(request, optional: false, cancellationToken);
+        if (body.Problem is not null)
+        {
+            return body.Problem;
+        }
+        var task = body.Value!;
+        try
+        {
+            var id = await tasks.EnqueueAsync(new EnqueueRequest
+            {
+                Prompt = task.Prompt ?? "",
+                Instructions = task.Instructions,
+                Model = task.Model,
+                Priority = task.Priority ?? 0,
+                MaxSteps = task.MaxSteps ?? 20,
+                IdempotencyKey = task.IdempotencyKey,
+                RunAt = task.RunAt,
+                Deadline = task.Deadline,
+                ToolConfig = task.ToolConfig,
+            }, cancellationToken);
+            var url = $"/api/tasks/{id}";
+            return Results.Created(url, new EnqueuedTask(id, url));
+        }
+        catch (TaskValidationException ex)
+        {
+            return TaskApiBody.Invalid("Invalid task", ex.Message);
+        }
+        catch (IdempotencyConflictException ex)
+        {
+            return Conflict("Idempotency key already used", ex.Message);
+        }
+    }
+
+    private static IResult InvalidQuery(string detail) => TaskApiBody.Invalid("Invalid query", detail);
+
+    private static IResult NotFound(long id) =>
+        Results.Problem(title: "Task not found", detail: $"There is no task {id}.", statusCode: StatusCodes.Status404NotFound);
+
+    private static IResult Conflict(string title, string detail) =>
+        Results.Problem(title: title, detail: detail, statusCode: StatusCodes.Status409Conflict);
+
+    /// <summary>Whether the request says its body is JSON (<c>application/json</c> or any <c>+json</c> type).</summary>
+    internal static bool IsJson(HttpRequest request) =>
+        MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
+        && (type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || type.MediaType.Value?.EndsWith("+json", StringComparison.OrdinalIgnoreCase) == true);
 }

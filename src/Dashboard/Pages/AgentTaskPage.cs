@@ -15,7 +15,7 @@ internal sealed class AgentTaskPage(long id) : AgentPage
         }
         var job = task.HangfireJobId is null ? "" : $" · Hangfire job <a href=\"{Url.JobDetails(task.HangfireJobId)}\">#{E(task.HangfireJobId)}</a>";
         WriteLiteral($"""
-            <p><span class="label {StatusLabel(task.Status)}">{E(task.Status)}</span> · attempt {task.Attempt} · model {E(task.Model ?? "(default)")}
+            <p><span class="label {StatusLabel(task.Status)}">{E(task.Status)}</span> · attempt {task.Attempt} · model {E(task.Model ?? "not configured here")}{(task.RequestedModel is null ? " (default)" : "")}
             · tokens in {task.InputTokens}, cached {task.CachedTokens}, out {task.OutputTokens}{job}</p>
             <h3>Prompt</h3><pre style="white-space: pre-wrap">{E(task.Prompt)}</pre>
             <h3>{(task.ErrorCode is null ? "Result" : "Error")}</h3>

@@ -8,7 +8,7 @@ namespace AgentWorker.Dashboard.Pages;
 /// The reads behind the dashboard's agent pages. Synchronous on purpose: Hangfire renders pages synchronously,
 /// as its own pages read their storage.
 /// </summary>
-internal sealed class AgentTaskQueries([FromKeyedServices(AppDatabase.Key)] NpgsqlDataSource dataSource)
+internal sealed class AgentTaskQueries([FromKeyedServices(AppDatabase.Key)] NpgsqlDataSource dataSource, DefaultModel defaultModel)
 {
     private const string RecentSql = """
         select t.id, t.status, t.prompt, t.hangfire_job_id as HangfireJobId, t.created_at as CreatedAt,
@@ -32,7 +32,7 @@ internal sealed class AgentTaskQueries([FromKeyedServices(AppDatabase.Key)] Npgs
     public TaskDetails? Task(long id)
     {
         using var connection = dataSource.OpenConnection();
-        using var results = connection.QueryMultiple(TaskClient.TaskSql, new { id });
+        using var results = connection.QueryMultiple(TaskClient.TaskSql, new { id, defaultModel = defaultModel.Name });
         var task = results.ReadSingleOrDefault<TaskDetails>();
         return task is null ? null : task with { Steps = results.Read<StepSummary>().AsList() };
     }

@@ -27,6 +27,7 @@ public static class AgentJobsServiceCollectionExtensions
         services.AddSingleton(sp => new MigrationRunner(
             sp.GetRequiredKeyedService<NpgsqlDataSource>(AppDatabase.Key),
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<MigrationRunner>>()));
+        services.AddSingleton(new DefaultModel(configuration[$"{LlmOptions.SectionName}:{nameof(LlmOptions.Model)}"]));
         services.AddSingleton<ITaskClient, TaskClient>();
         services.AddSingleton(TimeProvider.System);
         return services;

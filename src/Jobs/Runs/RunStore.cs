@@ -34,6 +34,7 @@ internal sealed partial class RunStore([FromKeyedServices(AppDatabase.Key)] Npgs
         picked as (select id from expired union all select id from due limit @free)
         update agent.tasks t
            set status = 'running', attempt = t.attempt + 1, started_at = coalesce(t.started_at, now()),
+               effective_model = coalesce(t.model, @defaultModel),
                lease_owner = @owner || ':' || t.id || ':' || (t.attempt + 1), lease_expires_at = now() + @lease
           from picked p
          where t.id = p.id

@@ -5,7 +5,7 @@ using Npgsql;
 namespace AgentWorker.Jobs.Tasks;
 
 /// <inheritdoc />
-internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlDataSource dataSource) : ITaskClient
+internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlDataSource dataSource, DefaultModel defaultModel) : ITaskClient
 {
     private const string EnqueueSql = """
         select agent.enqueue(prompt => @Prompt, instructions => @Instructions, model => @Model, priority => @Priority,
@@ -13,17 +13,20 @@ internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlData
             tool_config => @ToolConfig::jsonb)
         """;
 
-    /// <summary>The task, then its steps: shared with the dashboard's task page.</summary>
+    /// <summary>The task, then its steps (<c>@id</c>, <c>@defaultModel</c>): shared with the dashboard's task page.</summary>
     internal const string TaskSql = """
-        select id, status, prompt, model, priority, max_steps as MaxSteps, attempt, idempotency_key as IdempotencyKey,
-               hangfire_job_id as HangfireJobId, created_at as CreatedAt, started_at as StartedAt, finished_at as FinishedAt,
-               result_text as ResultText, error_code as ErrorCode, error_message as ErrorMessage,
-               input_tokens as InputTokens, cached_tokens as CachedTokens, output_tokens as OutputTokens,
-               reasoning_tokens as ReasoningTokens
+        select id, status, prompt, instructions, coalesce(effective_model, model, @defaultModel) as Model,
+               model as RequestedModel, batch_id as BatchId, priority, max_steps as MaxSteps, attempt, retries,
+               idempotency_key as IdempotencyKey, hangfire_job_id as HangfireJobId, created_at as CreatedAt,
+               run_at as RunAt, deadline, started_at as StartedAt, finished_at as FinishedAt, result_text as ResultText,
+               error_code as ErrorCode, error_message as ErrorMessage, cancel_requested_at as CancelRequestedAt,
+               cancel_reason as CancelReason, input_tokens as InputTokens, cached_tokens as CachedTokens,
+               output_tokens as OutputTokens, reasoning_tokens as ReasoningTokens
           from agent.tasks where id = @id;
-        select seq, attempt, kind, started_at as StartedAt, duration_ms as DurationMs, ttft_ms as TtftMs, transport,
-               socket_id as SocketId, socket_reused as SocketReused, chained, response_id as ResponseId,
-               input_tokens as InputTokens, cached_tokens as CachedTokens, output_tokens as OutputTokens,
+        select seq, attempt, kind, started_at as StartedAt, duration_ms as DurationMs, ttft_ms as TtftMs,
+               model_ms as ModelMs, transport, socket_id as SocketId, socket_reused as SocketReused, chained, attempts,
+               recovery, request_bytes as RequestBytes, response_id as ResponseId, input_tokens as InputTokens,
+               cached_tokens as CachedTokens, output_tokens as OutputTokens, reasoning_tokens as ReasoningTokens,
                tool_name as ToolName, arguments, row_count as RowCount, truncated, error
           from agent.steps where task_id = @id order by seq;
         """;
@@ -31,6 +34,7 @@ internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlData
     public async Task<long> EnqueueAsync(EnqueueRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        RefuseUnstorableText(request);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         try
         {
@@ -49,8 +53,52 @@ internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlData
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.InvalidParameterValue or PostgresErrorCodes.CheckViolation)
         {
-            throw new TaskValidationException(ex.MessageText, ex);
+            throw new TaskValidationException(ex.MessageText, ex, FieldNamed(ex.MessageText));
         }
+        catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UniqueViolation && ex.MessageText.Contains("idempotency_key", StringComparison.Ordinal))
+        {
+            throw new IdempotencyConflictException(ex.MessageText, ex);
+        }
+    }
+
+    /// <summary>
+    /// Text PostgreSQL cannot store (a NUL, a surrogate half) is refused here, naming the field, before it reaches the
+    /// server (which would fail the whole statement with an encoding error that names nothing).
+    /// </summary>
+    private static void RefuseUnstorableText(EnqueueRequest request)
+    {
+        Check("prompt", request.Prompt);
+        Check("instructions", request.Instructions);
+        Check("model", request.Model);
+        Check("idempotency_key", request.IdempotencyKey);
+        if (request.ToolConfig?.ToJsonString() is { } config && StorableText.CleanJson(config) != config)
+        {
+            Refuse("tool_config");
+        }
+
+        static void Check(string field, string? text)
+        {
+            if (text is not null && !StorableText.IsStorable(text))
+            {
+                Refuse(field);
+            }
+        }
+
+        static void Refuse(string field) => throw new TaskValidationException(
+            $"agent.enqueue: {field} holds a NUL character or a broken surrogate pair, which PostgreSQL cannot store", field: field);
+    }
+
+    /// <summary>The field an <c>agent.enqueue</c> refusal names ("agent.enqueue: max_steps must be ...").</summary>
+    private static string? FieldNamed(string message)
+    {
+        foreach (var field in (string[])["prompt", "instructions", "model", "priority", "max_steps", "idempotency_key", "run_at", "deadline", "tool_config"])
+        {
+            if (message.StartsWith($"agent.enqueue: {field} ", StringComparison.Ordinal))
+            {
+                return field;
+            }
+        }
+        return null;
     }
 
     public async Task<IReadOnlyList<TaskSummary>> ListAsync(
@@ -70,17 +118,49 @@ internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlData
             """, new { status, batchId, limit, before }, cancellationToken: cancellationToken))).AsList();
     }
 
-    public async Task<bool> CancelAsync(long id, CancellationToken cancellationToken)
+    public async Task<CancelOutcome> CancelAsync(long id, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+        var outcome = await connection.ExecuteScalarAsync<string>(new CommandDefinition(
             "select agent.cancel(@id)", new { id }, cancellationToken: cancellationToken));
+        return outcome switch
+        {
+            "cancelled" => CancelOutcome.Cancelled,
+            "stop_requested" => CancelOutcome.StopRequested,
+            "already_finished" => CancelOutcome.AlreadyFinished,
+            "not_found" => CancelOutcome.NotFound,
+            _ => throw new InvalidOperationException($"agent.cancel returned '{outcome}'"),
+        };
+    }
+
+    public async Task<RetryOutcome> RetryAsync(long id, int? maxSteps, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        string? outcome;
+        try
+        {
+            outcome = await connection.ExecuteScalarAsync<string>(new CommandDefinition(
+                "select agent.retry(@id, @maxSteps)", new { id, maxSteps }, cancellationToken: cancellationToken));
+        }
+        catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.InvalidParameterValue)
+        {
+            throw new TaskValidationException(ex.MessageText, ex, "max_steps");
+        }
+        return outcome switch
+        {
+            "queued" => RetryOutcome.Queued,
+            "not_found" => RetryOutcome.NotFound,
+            "not_finished" => RetryOutcome.NotFinished,
+            "succeeded" => RetryOutcome.Succeeded,
+            "deadline_passed" => RetryOutcome.DeadlinePassed,
+            _ => throw new InvalidOperationException($"agent.retry returned '{outcome}'"),
+        };
     }
 
     public async Task<TaskDetails?> GetAsync(long id, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(TaskSql, new { id }, cancellationToken: cancellationToken));
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(TaskSql, new { id, defaultModel = defaultModel.Name }, cancellationToken: cancellationToken));
         var task = await results.ReadSingleOrDefaultAsync<TaskDetails>();
         if (task is null)
         {

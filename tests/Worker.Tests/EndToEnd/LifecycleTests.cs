@@ -43,7 +43,7 @@ public sealed class LifecycleTests(AgentEnvironment env) : IClassFixture<AgentEn
         var id = await env.Database.ScalarAsync<long>("select agent.enqueue(prompt => 'How many customers are there?')");
         await WaitForStepsAsync(id, 2); // turn 1 and list_tables stored; turn 2 is streaming slowly
 
-        Assert.True(await env.Database.ScalarAsync<bool>("select agent.cancel(@id)", new { id }));
+        Assert.Equal("stop_requested", await env.Database.ScalarAsync<string>("select agent.cancel(@id)", new { id }));
         var status = await env.WaitForTaskAsync(id);
 
         var outcome = await OutcomeAsync(id);
@@ -87,7 +87,7 @@ public sealed class LifecycleTests(AgentEnvironment env) : IClassFixture<AgentEn
         await SlowSecondTurnAsync(10_000);
         var id = await env.Database.ScalarAsync<long>("select agent.enqueue(prompt => 'How many orders are there?')");
         await WaitForStepsAsync(id, 2);
-        Assert.True(await env.Database.ScalarAsync<bool>("select agent.cancel(@id)", new { id }));
+        Assert.Equal("stop_requested", await env.Database.ScalarAsync<string>("select agent.cancel(@id)", new { id }));
         Assert.Equal("cancelled", await env.WaitForTaskAsync(id));
         var oldJob = await WaitForJobStateAsync(id, "Deleted");
 
@@ -180,7 +180,8 @@ public sealed class LifecycleTests(AgentEnvironment env) : IClassFixture<AgentEn
         using var finished = await http.PostAsync($"/api/tasks/{done}/cancel", null, Ct);
         using var unknown = await http.PostAsync("/api/tasks/987654321/cancel", null, Ct);
 
-        Assert.Equal(HttpStatusCode.Accepted, cancelled.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
+        Assert.Equal("cancelled", (string?)(await cancelled.Content.ReadFromJsonAsync<JsonObject>(Ct))!["outcome"]);
         Assert.Equal("cancelled", await env.Database.ScalarAsync<string>("select status from agent.tasks where id = @queued", new { queued }));
         Assert.Equal(HttpStatusCode.Conflict, finished.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);

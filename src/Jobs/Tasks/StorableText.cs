@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace AgentWorker.Jobs.Runs;
+namespace AgentWorker.Jobs.Tasks;
 
 /// <summary>
 /// Text as PostgreSQL can store it: <c>text</c> holds no NUL, <c>jsonb</c> no <c>\u0000</c> escape and no unpaired
@@ -48,6 +48,32 @@ internal static partial class StorableText
             }
         }
         return clean.ToString();
+    }
+
+    /// <summary>
+    /// Whether PostgreSQL can store the text as it is: no NUL, no surrogate half without its partner. Input a caller gives
+    /// (a prompt) is refused when it is not, rather than changed.
+    /// </summary>
+    public static bool IsStorable(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '\0' || char.IsLowSurrogate(c))
+            {
+                return false;
+            }
+            if (char.IsHighSurrogate(c))
+            {
+                if (i + 1 >= text.Length || !char.IsLowSurrogate(text[i + 1]))
+                {
+                    return false;
+                }
+                i++;
+            }
+        }
+        return true;
     }
 
     /// <summary>A JSON text whose strings are all <see cref="Clean(string?)"/>; untouched when nothing needs it.</summary>

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
-using AgentWorker.Jobs.Runs;
+using AgentWorker.Jobs.Tasks;
 
-namespace AgentWorker.Tests.Runs;
+namespace AgentWorker.Tests.Tasks;
 
 /// <summary>Whatever a model sent is stored: text without NUL or unpaired surrogates, JSON that jsonb accepts.</summary>
 public sealed class StorableTextTests
