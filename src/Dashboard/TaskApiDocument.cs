@@ -39,6 +39,14 @@ internal static partial class TaskApiDocument
             });
             options.AddSchemaTransformer((schema, context, _) =>
             {
+                // Bodies the API reads refuse unknown fields; what it writes may grow fields (and problem details carry
+                // extensions such as trace_id), so clients must accept them.
+                if (context.JsonPropertyInfo is null && context.JsonTypeInfo.Type != typeof(EnqueueTaskRequest)
+                    && context.JsonTypeInfo.Type != typeof(RetryTaskRequest) && schema.AdditionalPropertiesAllowed == false)
+                {
+                    schema.AdditionalPropertiesAllowed = true;
+                    schema.AdditionalProperties = null;
+                }
                 if ((context.JsonTypeInfo.Type == typeof(TaskDetails) || context.JsonTypeInfo.Type == typeof(TaskSummary))
                     && schema.Properties?.TryGetValue("status", out var status) == true && status is OpenApiSchema statusSchema)
                 {

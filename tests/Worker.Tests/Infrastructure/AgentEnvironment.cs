@@ -49,7 +49,7 @@ public class AgentEnvironment : IAsyncLifetime
             .. WorkerArguments,
         ]).Build();
         await _worker.StartAsync(TestContext.Current.CancellationToken);
-        _dashboard = DashboardApp.Create([.. shared, "--urls", "http://127.0.0.1:0"]);
+        _dashboard = DashboardApp.Create([.. shared, "--Llm:Model=sim-1", "--urls", "http://127.0.0.1:0"]);
         await _dashboard.StartAsync(TestContext.Current.CancellationToken);
         DashboardUrl = new Uri(_dashboard.Urls.First());
     }
