@@ -30,7 +30,8 @@ internal static class FaultControl
                     : await JsonSerializer.DeserializeAsync<FaultSpec>(request.Body, Json, request.HttpContext.RequestAborted)
                         ?? throw new FormatException("The body must be a fault object, e.g. {\"kind\": \"drop\", \"after_events\": 3}.");
                 faults.Add(spec);
-                return Results.NoContent();
+                // The fault as understood, and what is now pending: a caller sees its spec was read as meant.
+                return Results.Json(new { added = spec, pending = faults.PendingFaults() }, Json, statusCode: StatusCodes.Status201Created);
             }
             catch (Exception ex) when (ex is FormatException or JsonException)
             {

@@ -231,4 +231,24 @@ public sealed class SimulatorProtocolTests : IAsyncLifetime
         Assert.Equal("response", (string?)response["object"]);
         Assert.Equal("You said: hi", (string?)response["output"]![0]!["content"]![0]!["text"]);
     }
+
+    [Fact]
+    public async Task FaultControl_Post_AnswersWithTheFaultAsReadAndWhatIsPending_AndRefusesABadSpec()
+    {
+        using var http = new HttpClient();
+        var ct = TestContext.Current.CancellationToken;
+
+        using var added = await http.PostAsync(new Uri(_sim.BaseUrl, "/sim/faults?spec=close:skip=1,close_code=1011"), null, ct);
+        using var bad = await http.PostAsync(new Uri(_sim.BaseUrl, "/sim/faults?spec=explode"), null, ct);
+        using var cleared = await http.DeleteAsync(new Uri(_sim.BaseUrl, "/sim/faults"), ct);
+
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        var body = JsonNode.Parse(await added.Content.ReadAsStringAsync(ct))!;
+        Assert.Equal("close", (string?)body["added"]!["kind"]);
+        Assert.Equal(1011, (int)body["added"]!["close_code"]!);
+        Assert.Single(body["pending"]!.AsArray());
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.False(string.IsNullOrEmpty((string?)JsonNode.Parse(await bad.Content.ReadAsStringAsync(ct))!["detail"]));
+        Assert.Equal(HttpStatusCode.NoContent, cleared.StatusCode);
+    }
 }
