@@ -44,6 +44,7 @@ public static class DashboardApp
         web.MapGet("/", () => Results.Redirect("/hangfire"));
         web.MapGet("/healthz", () => "ok");
         web.MapTaskApi();
+        web.MapBatchApi();
         RegisterPagesOnce();
         // The default filter admits local requests only: the dashboard is bound to loopback.
         web.MapHangfireDashboard("/hangfire", new DashboardOptions { DashboardTitle = "Agent worker", DisplayStorageConnectionString = false });

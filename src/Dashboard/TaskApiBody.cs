@@ -23,6 +23,15 @@ internal static partial class TaskApiBody
         ["run_at"] = DateTimeRule,
         ["deadline"] = DateTimeRule,
         ["tool_config"] = "a JSON object",
+        ["name"] = "a string",
+        ["prompts"] = "an array of strings",
+        ["template"] = "a string",
+        ["source_sql"] = "a string",
+        ["follow_up"] = "a string",
+        ["cron"] = "a string",
+        ["time_zone"] = "a string",
+        ["deadline_after"] = "a duration such as \"02:00:00\" or \"1.00:00:00\"",
+        ["enabled"] = "true or false",
     };
 
     internal readonly record struct Body<T>(T? Value, IResult? Problem);
@@ -67,7 +76,7 @@ internal static partial class TaskApiBody
         var message = exception.Message;
         if (UnknownProperty().Match(message) is { Success: true } unknown)
         {
-            return $"\"{unknown.Groups[1].Value}\" is not a field of {(typeof(T) == typeof(RetryTaskRequest) ? "a retry" : "a task")}. The fields are: {Fields<T>()}.";
+            return $"\"{unknown.Groups[1].Value}\" is not a field of {Title<T>()["Invalid ".Length..] switch { "retry" => "a retry", "batch" => "a batch", "schedule" => "a schedule", _ => "a task" }}. The fields are: {Fields<T>()}.";
         }
         if (DuplicateProperty().Match(message) is { Success: true } duplicate)
         {
@@ -86,9 +95,13 @@ internal static partial class TaskApiBody
     private static string Fields<T>() => string.Join(", ", typeof(T).GetProperties()
         .Where(p => p.Name != "EqualityContract")
         .Select(p => TaskApi.Json.PropertyNamingPolicy!.ConvertName(p.Name))
-        .Select(name => name == "prompt" ? "prompt (required)" : name));
+        .Select(name => name is "prompt" or "name" or "cron" ? name + " (required)" : name));
 
-    private static string Title<T>() => typeof(T) == typeof(RetryTaskRequest) ? "Invalid retry" : "Invalid task";
+    private static string Title<T>() =>
+        typeof(T) == typeof(RetryTaskRequest) ? "Invalid retry"
+        : typeof(T) == typeof(CreateBatchRequest) ? "Invalid batch"
+        : typeof(T) == typeof(ScheduleBody) || typeof(T) == typeof(CreateScheduleRequest) ? "Invalid schedule"
+        : "Invalid task";
 
     [GeneratedRegex("The JSON property '(.+?)' could not be mapped")]
     private static partial Regex UnknownProperty();

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using AgentWorker.Jobs.Batches;
 using AgentWorker.Jobs.Tasks;
 using Microsoft.OpenApi;
 
@@ -15,6 +16,10 @@ namespace AgentWorker.Dashboard;
 internal static partial class TaskApiDocument
 {
     public const string Path = "/api/openapi.json";
+
+    /// <summary>The bodies the API reads: they refuse unknown fields.</summary>
+    private static readonly HashSet<Type> s_requestBodies =
+        [typeof(EnqueueTaskRequest), typeof(RetryTaskRequest), typeof(CreateBatchRequest), typeof(ScheduleBody), typeof(CreateScheduleRequest)];
 
     public static IServiceCollection AddTaskApiDocument(this IServiceCollection services)
     {
@@ -41,11 +46,15 @@ internal static partial class TaskApiDocument
             {
                 // Bodies the API reads refuse unknown fields; what it writes may grow fields (and problem details carry
                 // extensions such as trace_id), so clients must accept them.
-                if (context.JsonPropertyInfo is null && context.JsonTypeInfo.Type != typeof(EnqueueTaskRequest)
-                    && context.JsonTypeInfo.Type != typeof(RetryTaskRequest) && schema.AdditionalPropertiesAllowed == false)
+                if (context.JsonPropertyInfo is null && !s_requestBodies.Contains(context.JsonTypeInfo.Type) && schema.AdditionalPropertiesAllowed == false)
                 {
                     schema.AdditionalPropertiesAllowed = true;
                     schema.AdditionalProperties = null;
+                }
+                if (context.JsonTypeInfo.Type == typeof(BatchDetails)
+                    && schema.Properties?.TryGetValue("status", out var batchStatus) == true && batchStatus is OpenApiSchema batchStatusSchema)
+                {
+                    batchStatusSchema.Enum = [.. ((string[])["pending", "running", "finished", "cancelled", "failed"]).Select(s => (JsonNode)JsonValue.Create(s))];
                 }
                 if ((context.JsonTypeInfo.Type == typeof(TaskDetails) || context.JsonTypeInfo.Type == typeof(TaskSummary))
                     && schema.Properties?.TryGetValue("status", out var status) == true && status is OpenApiSchema statusSchema)
@@ -72,7 +81,7 @@ internal static partial class TaskApiDocument
             }
             catch (BadHttpRequestException ex) when (context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal) && !context.Response.HasStarted)
             {
-                await Results.Problem(title: "Invalid request", detail: DescribeBadRequest(ex), statusCode: ex.StatusCode).ExecuteAsync(context);
+                await Results.Problem(title: "Invalid request", detail: DescribeBadRequest(ex, context.Request.Path), statusCode: ex.StatusCode).ExecuteAsync(context);
             }
         });
         app.UseWhen(context => context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal), api => api.UseStatusCodePages());
@@ -87,12 +96,14 @@ internal static partial class TaskApiDocument
         ["batch"] = "a batch id (an integer)",
     };
 
-    internal static string DescribeBadRequest(BadHttpRequestException exception)
+    internal static string DescribeBadRequest(BadHttpRequestException exception, PathString path)
     {
         if (BindFailure().Match(exception.Message) is { Success: true } failure)
         {
             var name = failure.Groups["name"].Value;
-            var rule = s_parameterRules.GetValueOrDefault(name, "a valid value");
+            var rule = name == "id" && path.StartsWithSegments("/api/batches", StringComparison.Ordinal)
+                ? "a batch id (an integer)"
+                : s_parameterRules.GetValueOrDefault(name, "a valid value");
             return $"\"{name}\" must be {rule}; got \"{failure.Groups["value"].Value}\".";
         }
         return "The request could not be read: check its path, query and body against /api/openapi.json.";
@@ -109,8 +120,9 @@ internal static partial class TaskApiDocument
             Title = "Agent worker task API",
             Version = version.Split('+')[0],
             Description = """
-                Enqueue agent tasks, follow them and read their results, usage and steps. The same rules as the SQL API
-                (agent.enqueue, agent.cancel, agent.retry). JSON in snake_case; unknown fields, duplicate fields and
+                Enqueue agent tasks, follow them and read their results, usage and steps; run batches of tasks (from
+                prompts or a template over a read-only query) and schedule them on a cron. The same rules as the SQL API
+                (agent.enqueue, agent.cancel, agent.retry, agent.enqueue_batch, agent.upsert_schedule ...). JSON in snake_case; unknown fields, duplicate fields and
                 numbers in strings are refused. Errors are problem details (RFC 9457) naming the field and its rule.
                 On loopback without Api:Key no key is needed; otherwise send 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'.
                 """,

@@ -1,4 +1,5 @@
 using AgentWorker.Jobs.Agent;
+using AgentWorker.Jobs.Batches;
 using AgentWorker.Jobs.Llm;
 using AgentWorker.Jobs.Migrations;
 using AgentWorker.Jobs.Runs;
@@ -29,6 +30,7 @@ public static class AgentJobsServiceCollectionExtensions
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<MigrationRunner>>()));
         services.AddSingleton(new DefaultModel(configuration[$"{LlmOptions.SectionName}:{nameof(LlmOptions.Model)}"]));
         services.AddSingleton<ITaskClient, TaskClient>();
+        services.AddSingleton<IBatchClient, BatchClient>();
         services.AddSingleton(TimeProvider.System);
         return services;
     }
@@ -76,6 +78,14 @@ public static class AgentJobsServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<HangfireMirror>());
         services.AddSingleton<RunExecutor>();
         services.AddHostedService(sp => sp.GetRequiredService<RunExecutor>());
+
+        services.AddOptions<BatchOptions>().BindConfiguration(BatchOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(new ConfiguredSchedules(
+            configuration.GetSection("Schedules").Get<Dictionary<string, ScheduleDefinition>>() ?? []));
+        services.AddSingleton<BatchSignals>();
+        services.AddTransient<ScheduleJob>();
+        services.AddHostedService<BatchExpander>();
+        services.AddHostedService<ScheduleSync>();
         return services;
     }
 

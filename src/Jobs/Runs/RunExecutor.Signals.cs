@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using AgentWorker.Jobs.Batches;
 using Npgsql;
 
 namespace AgentWorker.Jobs.Runs;
@@ -19,11 +20,14 @@ internal sealed partial class RunExecutor
             {
                 await using var connection = await listenSource.OpenConnectionAsync(stoppingToken);
                 connection.Notification += (_, e) => OnNotification(e.Channel, e.Payload);
-                await using (var listen = new NpgsqlCommand($"LISTEN {TasksChannel}; LISTEN {CancelChannel}", connection))
+                await using (var listen = new NpgsqlCommand(
+                    $"LISTEN {TasksChannel}; LISTEN {CancelChannel}; LISTEN {BatchSignals.BatchesChannel}; LISTEN {BatchSignals.SchedulesChannel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
                 Wake();
+                batchSignals.BatchPending();
+                batchSignals.SchedulesChanged();
                 while (true)
                 {
                     await connection.WaitAsync(stoppingToken);
@@ -53,6 +57,14 @@ internal sealed partial class RunExecutor
         if (channel == TasksChannel)
         {
             Wake();
+        }
+        else if (channel == BatchSignals.BatchesChannel)
+        {
+            batchSignals.BatchPending();
+        }
+        else if (channel == BatchSignals.SchedulesChannel)
+        {
+            batchSignals.SchedulesChanged();
         }
         else if (channel == CancelChannel
             && long.TryParse(payload, NumberStyles.Integer, CultureInfo.InvariantCulture, out var taskId)

@@ -23,6 +23,7 @@ internal sealed partial class RunExecutor(
     AgentLoop loop,
     HangfireMirror mirror,
     ModelWaits waits,
+    Batches.BatchSignals batchSignals,
     [FromKeyedServices(AppDatabase.ListenKey)] NpgsqlDataSource listenSource,
     IOptions<RunOptions> options,
     IOptions<LlmOptions> llmOptions,

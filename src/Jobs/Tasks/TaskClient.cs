@@ -67,26 +67,27 @@ internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlData
     /// </summary>
     private static void RefuseUnstorableText(EnqueueRequest request)
     {
-        Check("prompt", request.Prompt);
-        Check("instructions", request.Instructions);
-        Check("model", request.Model);
-        Check("idempotency_key", request.IdempotencyKey);
+        RequireStorable("prompt", request.Prompt);
+        RequireStorable("instructions", request.Instructions);
+        RequireStorable("model", request.Model);
+        RequireStorable("idempotency_key", request.IdempotencyKey);
         if (request.ToolConfig?.ToJsonString() is { } config && StorableText.CleanJson(config) != config)
         {
             Refuse("tool_config");
         }
-
-        static void Check(string field, string? text)
-        {
-            if (text is not null && !StorableText.IsStorable(text))
-            {
-                Refuse(field);
-            }
-        }
-
-        static void Refuse(string field) => throw new TaskValidationException(
-            $"agent.enqueue: {field} holds a NUL character or a broken surrogate pair, which PostgreSQL cannot store", field: field);
     }
+
+    /// <summary>Refuses text PostgreSQL cannot store, naming the field (<see cref="TaskValidationException.Field"/>).</summary>
+    internal static void RequireStorable(string field, string? text)
+    {
+        if (text is not null && !StorableText.IsStorable(text))
+        {
+            Refuse(field);
+        }
+    }
+
+    private static void Refuse(string field) => throw new TaskValidationException(
+        $"{field} holds a NUL character or a broken surrogate pair, which PostgreSQL cannot store", field: field);
 
     /// <summary>The field an <c>agent.enqueue</c> refusal names ("agent.enqueue: max_steps must be ...").</summary>
     private static string? FieldNamed(string message)

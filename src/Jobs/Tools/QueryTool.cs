@@ -29,14 +29,9 @@ internal sealed class QueryTool(ReadOnlySql sql) : IAgentTool
         {
             return Task.FromResult(ToolResult.Error("The sql argument is empty."));
         }
-        if (statement.Contains("xmltable", StringComparison.OrdinalIgnoreCase))
+        if (ReadOnlySql.Refusal(statement) is { } refusal)
         {
-            // XMLTABLE is syntax, not a function a privilege can take away, and its XPath runs in libxml2, which
-            // PostgreSQL cannot cancel (a crafted path ran 12 s past a 1 s statement_timeout). A keyword is one token:
-            // it cannot be split by comments or quoting, so the text is where it can be caught. A string that only
-            // mentions the word is refused too, which costs the model a rewrite.
-            return Task.FromResult(ToolResult.Error(
-                "XMLTABLE is not allowed: its XPath evaluation cannot be cancelled. Query the XML another way."));
+            return Task.FromResult(ToolResult.Error(refusal));
         }
         return sql.QueryAsync(statement, cancellationToken);
     }

@@ -137,6 +137,81 @@ internal sealed class ReadOnlySql(TargetDatabase target)
         }, cancellationToken);
 
     /// <summary>
+    /// What no query may hold, whatever its privileges: XMLTABLE is syntax, not a function a privilege can take away,
+    /// and its XPath runs in libxml2, which PostgreSQL cannot cancel (a crafted path ran 12 s past a 1 s
+    /// statement_timeout). A keyword is one token: it cannot be split by comments or quoting, so the text is where it
+    /// can be caught. A string that only mentions the word is refused too, which costs a rewrite. Null when allowed.
+    /// </summary>
+    public static string? Refusal(string sql) =>
+        sql.Contains("xmltable", StringComparison.OrdinalIgnoreCase)
+            ? "XMLTABLE is not allowed: its XPath evaluation cannot be cancelled. Query the XML another way."
+            : null;
+
+    /// <summary>
+    /// Runs a batch's source query the way the query tool runs the model's: one statement, read-only, as the reader
+    /// login, under the same time limit. Returns its columns and up to <paramref name="maxRows"/> rows (every value as
+    /// PostgreSQL's text, cut at <paramref name="maxValueChars"/>), whether more rows followed, or what went wrong.
+    /// </summary>
+    public Task<SourceRows> ReadRowsAsync(string sql, int maxRows, int maxValueChars, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(sql);
+        if (Refusal(sql) is { } refusal)
+        {
+            return Task.FromResult(SourceRows.Failed(refusal));
+        }
+        return InReadOnlyTransactionAsync(async (connection, transaction) =>
+        {
+            var timeout = (int)Math.Ceiling(target.Options.StatementTimeout.TotalSeconds) + 5;
+            await using var batch = new NpgsqlBatch(connection, transaction) { Timeout = timeout, BatchCommands = { new NpgsqlBatchCommand(sql) } };
+            AllResultTypesAreUnknown(batch, true);
+            try
+            {
+                await using var reader = await batch.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken);
+                if (reader.FieldCount == 0)
+                {
+                    return SourceRows.Failed("it returned no rows at all: it must be a SELECT");
+                }
+                var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList();
+                var rows = new List<string?[]>();
+                var more = false;
+                var buffer = new char[maxValueChars + 1];
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    if (rows.Count == maxRows)
+                    {
+                        more = true;
+                        batch.Cancel();
+                        break;
+                    }
+                    var row = new string?[reader.FieldCount];
+                    for (var i = 0; i < row.Length; i++)
+                    {
+                        if (await reader.IsDBNullAsync(i, cancellationToken))
+                        {
+                            continue;
+                        }
+                        using var text = reader.GetTextReader(i);
+                        var read = await text.ReadBlockAsync(buffer, cancellationToken);
+                        row[i] = read > maxValueChars
+                            ? new string(buffer, 0, maxValueChars) + $" [cut at {maxValueChars} characters]"
+                            : new string(buffer, 0, read);
+                    }
+                    rows.Add(row);
+                }
+                return new SourceRows(columns, rows, more, null);
+            }
+            catch (PostgresException ex) when (ex.SqlState != PostgresErrorCodes.QueryCanceled || !cancellationToken.IsCancellationRequested)
+            {
+                return SourceRows.Failed(Describe(ex));
+            }
+            catch (NpgsqlException ex) when (ex.InnerException is TimeoutException && !cancellationToken.IsCancellationRequested)
+            {
+                return SourceRows.Failed("SQL error: the query ran past its time limit and was cancelled");
+            }
+        }, cancellationToken);
+    }
+
+    /// <summary>
     /// Npgsql 10 offers "every result column as text" publicly on <see cref="NpgsqlCommand"/> only; on a batch the
     /// property exists but is internal. Bound at compile time: should a later Npgsql drop it, the first tool call throws
     /// <see cref="MissingMethodException"/> and the tests fail, rather than values silently arriving in binary.

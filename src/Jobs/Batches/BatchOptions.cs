@@ -1,0 +1,20 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace AgentWorker.Jobs.Batches;
+
+/// <summary>Batches and their schedules. Section <c>Batches</c> (environment <c>Batches__MaxTasks</c>).</summary>
+public sealed class BatchOptions
+{
+    public const string SectionName = "Batches";
+
+    /// <summary>
+    /// Most tasks in one batch: a prompt list or a template's query returning more is refused (the query is not run
+    /// further than this many rows, plus one to tell). Default and upper bound 10,000.
+    /// </summary>
+    [Range(1, 10_000, ErrorMessage = "Batches:MaxTasks (environment Batches__MaxTasks) must be between 1 and 10000.")]
+    public int MaxTasks { get; set; } = 10_000;
+
+    /// <summary>The longest a value from the template's query may be in a prompt; longer values are cut with a note. Default 20,000 characters.</summary>
+    [Range(100, 200_000)]
+    public int MaxValueChars { get; set; } = 20_000;
+}
