@@ -300,9 +300,9 @@ begin
     end if;
     fields := regexp_split_to_array(btrim(cron), '\s+');
     if cardinality(fields) = 6 then
-        names := 'second' || names;
-        lows := 0 || lows;
-        highs := 59 || highs;
+        names := array_prepend('second', names);
+        lows := array_prepend(0, lows);
+        highs := array_prepend(59, highs);
     elsif cardinality(fields) <> 5 then
         return format('has %s fields; it needs 5 (minute hour day-of-month month day-of-week) or 6 (seconds first)',
                       cardinality(fields));
