@@ -111,7 +111,7 @@ public sealed record ScheduleDetails
     public required string Name { get; init; }
     public required string Cron { get; init; }
     public required string TimeZone { get; init; }
-    public IReadOnlyList<string>? Prompts { get; init; }
+    public string[]? Prompts { get; init; }
     public string? Template { get; init; }
     public string? SourceSql { get; init; }
     public string? Instructions { get; init; }

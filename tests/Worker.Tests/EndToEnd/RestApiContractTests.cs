@@ -49,7 +49,9 @@ public sealed class RestApiContractTests(AgentEnvironment env) : IClassFixture<A
                 .SelectMany(op => op.Value!["responses"]!.AsObject().Select(r => r.Key)))
             .ToHashSet();
         Assert.Superset(new HashSet<string> { "200", "201", "202", "400", "401", "404", "409", "415" }, declared);
-        Assert.Equal(5, root["paths"]!.AsObject().Sum(p => p.Value!.AsObject().Count)); // enqueue, list, get, cancel, retry
+        // tasks: enqueue, list, get, cancel, retry; batches: create, list, get, cancel, results, results.csv;
+        // schedules: list, create, get, put, delete, trigger
+        Assert.Equal(17, root["paths"]!.AsObject().Sum(p => p.Value!.AsObject().Count));
     }
 
     /// <summary>What each request below must answer, checked against the document: declared and fitting its schema.</summary>
@@ -76,6 +78,22 @@ public sealed class RestApiContractTests(AgentEnvironment env) : IClassFixture<A
         { "post", "/api/tasks/987654321/retry", null, null, 404 },
         { "post", "/api/tasks/{failed}/retry", "text/plain", "please", 415 },
         { "post", "/api/tasks/{failed}/retry", "application/json", """{"max_steps": 10}""", 202 },
+        { "post", "/api/batches", "application/json", """{"name": "contract", "prompts": ["How many orders?"]}""", 201 },
+        { "post", "/api/batches", "application/json", """{"name": "contract"}""", 400 },
+        { "post", "/api/batches", "text/plain", "hi", 415 },
+        { "get", "/api/batches?limit=2", null, null, 200 },
+        { "get", "/api/batches/{batch}", null, null, 200 },
+        { "get", "/api/batches/{batch}/results", null, null, 200 },
+        { "get", "/api/batches/987654321", null, null, 404 },
+        { "get", "/api/batches/abc", null, null, 400 },
+        { "post", "/api/batches/987654321/cancel", null, null, 404 },
+        { "get", "/api/schedules", null, null, 200 },
+        { "put", "/api/schedules/contract", "application/json", """{"cron": "0 2 * * *", "prompts": ["How many orders?"]}""", 201 },
+        { "put", "/api/schedules/contract-bad", "application/json", """{"cron": "0 2 * *", "prompts": ["How many orders?"]}""", 400 },
+        { "post", "/api/schedules", "application/json", """{"name": "contract-post", "cron": "@daily", "prompts": ["a"]}""", 201 },
+        { "get", "/api/schedules/nope", null, null, 404 },
+        { "post", "/api/schedules/nope/trigger", null, null, 404 },
+        { "delete", "/api/schedules/nope", null, null, 404 },
     };
 
     [Theory]
@@ -122,6 +140,7 @@ public sealed class RestApiContractTests(AgentEnvironment env) : IClassFixture<A
                 ["{done}"] = await env.Database.ScalarAsync<long>("select agent.enqueue(prompt => 'How many customers?')"),
                 ["{queued}"] = await env.Database.ScalarAsync<long>("select agent.enqueue(prompt => 'later', run_at => now() + interval '1 hour')"),
                 ["{failed}"] = await env.Database.ScalarAsync<long>("select agent.enqueue(prompt => 'How many products?', max_steps => 1)"),
+                ["{batch}"] = await env.Database.ScalarAsync<long>("select agent.enqueue_batch(name => 'contract', prompts => array['How many customers?'])"),
             };
             Assert.Equal("succeeded", await env.WaitForTaskAsync(ids["{done}"]));
             Assert.Equal("failed", await env.WaitForTaskAsync(ids["{failed}"]));
@@ -129,10 +148,11 @@ public sealed class RestApiContractTests(AgentEnvironment env) : IClassFixture<A
         });
     }
 
+    /// <summary>The document's path template of a request path: ids and names back to {id} and {name}.</summary>
     private static string Template(string path) =>
-        path.Split('?')[0].Replace("{done}", "{id}", StringComparison.Ordinal).Replace("{queued}", "{id}", StringComparison.Ordinal)
-            .Replace("{failed}", "{id}", StringComparison.Ordinal).Replace("987654321", "{id}", StringComparison.Ordinal)
-            .Replace("/abc", "/{id}", StringComparison.Ordinal);
+        System.Text.RegularExpressions.Regex.Replace(
+            System.Text.RegularExpressions.Regex.Replace(path.Split('?')[0], "^/api/(tasks|batches)/[^/]+", "/api/$1/{id}"),
+            "^/api/schedules/[^/]+", "/api/schedules/{name}");
 
     /// <summary>The body validates against the declared schema (the document's components as JSON Schema 2020-12).</summary>
     private static void AssertFits(JsonNode document, JsonNode schema, string body)
