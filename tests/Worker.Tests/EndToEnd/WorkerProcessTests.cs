@@ -189,4 +189,41 @@ public sealed class WorkerProcessTests(PostgresServer server) : IAsyncLifetime
         Assert.All(await _db.ScalarAsync<int[]>("select array_agg(attempt) from agent.tasks where id = any(@ids)", new { ids }),
             attempt => Assert.Equal(1, attempt));
     }
+
+    /// <summary>
+    /// Two worker processes: a configuration schedule firing every second makes exactly one batch per Hangfire fire, and
+    /// a 200-task batch whose tasks end across both processes is finished once, with one follow-up.
+    /// </summary>
+    [Fact]
+    public async Task TwoWorkers_OneBatchPerScheduleFire_And200TasksFinishTheirBatchOnce()
+    {
+        var settings = (string[])[.. WorkerSettings, "--Worker:MaxRuns=16",
+            "--Schedules:every-second:Cron=* * * * * *", "--Schedules:every-second:Prompts:0=How many customers are there?"];
+        using var a = await WorkerProcess.StartAsync(_db.ConnectionString, _db.ReaderConnectionString, _sim, settings);
+        using var b = await WorkerProcess.StartAsync(_db.ConnectionString, _db.ReaderConnectionString, _sim, settings);
+
+        var batch = await _db.ScalarAsync<long>("""
+            select agent.enqueue_batch(name => 'big', prompts => array(select 'How many orders? #' || i from generate_series(1, 200) i),
+                                       follow_up => 'Sum them up.')
+            """);
+        await _db.WaitUntilAsync("select status = 'finished' from agent.batches where id = @batch", new { batch }, TimeSpan.FromSeconds(240));
+        await _db.WaitUntilAsync("select count(*) >= 2 from agent.batches where schedule_name = 'every-second'", new { }, TimeSpan.FromSeconds(90));
+        await _db.ScalarAsync<bool>("select agent.delete_schedule('every-second')"); // the workers drop its recurring job
+        await _db.WaitUntilAsync("""
+            select count(*) = 0 from hangfire.job
+             where invocationdata::text like '%ScheduleJob%' and coalesce(statename, '') not in ('Succeeded', 'Failed', 'Deleted')
+            """, new { }, TimeSpan.FromSeconds(60));
+
+        Assert.Equal("finished|200|1", await _db.ScalarAsync<string>("""
+            select concat_ws('|', b.status, b.succeeded, (select count(*) from agent.tasks t where t.prompt like 'Sum them up.%'))
+              from agent.batches b where b.id = @batch
+            """, new { batch }));
+        var fires = await _db.ScalarAsync<long>("select count(*) from hangfire.job where invocationdata::text like '%ScheduleJob%' and statename = 'Succeeded'");
+        Assert.Equal(fires, await _db.ScalarAsync<long>("select count(*) from agent.batches where schedule_name = 'every-second'"));
+        Assert.Equal(fires, await _db.ScalarAsync<long>("select count(distinct fire_key) from agent.batches where schedule_name = 'every-second'"));
+        Assert.Equal(2L, await _db.ScalarAsync<long>("""
+            select count(distinct s.data::jsonb ->> 'ServerId') from hangfire.state s
+              join agent.tasks t on t.hangfire_job_id = s.jobid::text where t.batch_id = @batch and s.name = 'Processing'
+            """, new { batch })); // both processes ran tasks of the batch
+    }
 }
