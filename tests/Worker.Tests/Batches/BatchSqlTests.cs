@@ -123,7 +123,7 @@ public sealed class BatchSqlTests(PostgresServer server) : IAsyncLifetime
         var followUp = await _db.ScalarAsync<string>(
             "select t.prompt from agent.batches b join agent.tasks t on t.id = b.follow_up_task_id where b.id = @id", new { id });
         Assert.InRange(followUp.Length, 90_000, 101_000);
-        Assert.Contains("[cut: 2 of 3 results shown; the input is capped at 100000 characters. All of them are in agent.batch_results.]", followUp, StringComparison.Ordinal);
+        Assert.Contains("[cut: 2 of 3 results shown; the results are capped at 100000 characters. All of them are in agent.batch_results.]", followUp, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -252,5 +252,19 @@ public sealed class BatchSqlTests(PostgresServer server) : IAsyncLifetime
         Assert.True(await _db.ScalarAsync<bool>("select agent.delete_schedule('nightly')"));
         Assert.False(await _db.ScalarAsync<bool>("select agent.delete_schedule('nightly')"));
         Assert.Equal(2L, await _db.ScalarAsync<long>("select count(*) from agent.batches")); // its batches stay
+    }
+
+    [Fact]
+    public async Task FollowUp_ThatCannotBeEnqueued_DoesNotUndoTheLastTasksEnd_AndIsNotedOnTheBatch()
+    {
+        var id = await _db.ScalarAsync<long>("select agent.enqueue_batch(name => 'n', prompts => array['a'], follow_up => 'Sum up')");
+        // A model name that became invalid after the batch was made (written behind the checks).
+        await _db.ScalarAsync<object>("update agent.batches set model = 'not a model' where id = @id", new { id });
+
+        await _db.ScalarAsync<object>("update agent.tasks set status = 'succeeded', finished_at = now() where batch_id = @id", new { id });
+
+        Assert.Equal("succeeded", await _db.ScalarAsync<string>("select status from agent.tasks where batch_id = @id", new { id }));
+        Assert.StartsWith("finished|the follow-up task could not be enqueued: agent.enqueue: model", await _db.ScalarAsync<string>(
+            "select status || '|' || error from agent.batches where id = @id", new { id }), StringComparison.Ordinal);
     }
 }
