@@ -139,7 +139,7 @@ public sealed class BatchTests(AgentEnvironment env) : IClassFixture<AgentEnviro
         using var http = new HttpClient { BaseAddress = env.DashboardUrl };
 
         using var created = await http.PostAsync("/api/batches", Json("""
-            {"name": "rest", "template": "Summarise {{name}}: {{note}}", "source_sql": "select * from (values ('O''Brien', E'a \"quoted\"\nnote'), ('=SUM(A1)', 'b')) v(name, note)"}
+            {"name": "rest", "template": "{{name}}: {{note}}", "source_sql": "select * from (values ('O''Brien', E'a \"quoted\"\nnote'), ('=SUM(A1)', 'b')) v(name, note)"}
             """), Ct);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var batch = (await created.Content.ReadFromJsonAsync<JsonObject>(Ct))!;
@@ -151,23 +151,23 @@ public sealed class BatchTests(AgentEnvironment env) : IClassFixture<AgentEnviro
         Assert.Equal(1.0, (double)details["progress"]!);
         Assert.True((long)details["output_tokens"]! > 0);
         var json = (await http.GetFromJsonAsync<JsonArray>($"/api/batches/{id}/results", Ct))!;
-        Assert.Equal("Summarise O'Brien: a \"quoted\"\nnote", (string?)json[0]!["prompt"]);
+        Assert.Equal("O'Brien: a \"quoted\"\nnote", (string?)json[0]!["prompt"]);
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/batches/{id}/results") { Headers = { { "Accept", "text/csv" } } };
         using var csvResponse = await http.SendAsync(request, Ct);
         var csv = Encoding.UTF8.GetString(await csvResponse.Content.ReadAsByteArrayAsync(Ct));
         Assert.Equal("text/csv", csvResponse.Content.Headers.ContentType?.MediaType);
         Assert.StartsWith("\uFEFFbatch,task,status,prompt,result,error,", csv, StringComparison.Ordinal);
-        Assert.Contains("\"Summarise O'Brien: a \"\"quoted\"\"\nnote\"", csv, StringComparison.Ordinal); // quotes doubled, newline kept inside
+        Assert.Contains("\"O'Brien: a \"\"quoted\"\"\nnote\"", csv, StringComparison.Ordinal); // quotes doubled, newline kept inside
         var records = ParseCsv(csv[1..]);
         Assert.Equal(3, records.Count);
-        Assert.Equal("Summarise O'Brien: a \"quoted\"\nnote", records[1][3]);
-        Assert.Equal("'Summarise =SUM(A1): b".TrimStart('\''), records[2][3].TrimStart('\''));
+        Assert.Equal("O'Brien: a \"quoted\"\nnote", records[1][3]);
+        Assert.Equal("'=SUM(A1): b", records[2][3]); // a model's text never runs as a formula
         Assert.Equal(csv, Encoding.UTF8.GetString(await http.GetByteArrayAsync($"/api/batches/{id}/results.csv", Ct)));
 
-        using var bad = await http.PostAsync("/api/batches", Json("""{"name": "bad", "template": "x {{b}}", "source_sql": "select 1 as a"}"""), Ct);
+        using var bad = await http.PostAsync("/api/batches", Json("""{"name": "rest-bad", "template": "x {{b}}", "source_sql": "select 1 as a"}"""), Ct);
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Contains("{{b}} names no column", (string?)(await bad.Content.ReadFromJsonAsync<JsonObject>(Ct))!["detail"], StringComparison.Ordinal);
-        Assert.Equal(0L, await env.Database.ScalarAsync<long>("select count(*) from agent.batches where name = 'bad'")); // nothing kept
+        Assert.Equal(0L, await env.Database.ScalarAsync<long>("select count(*) from agent.batches where name = 'rest-bad'")); // nothing kept
 
         using var later = await http.PostAsync("/api/batches", Json("""{"name": "later", "prompts": ["a", "b"], "deadline": "2099-01-01T00:00:00Z"}"""), Ct);
         var laterId = (long)(await later.Content.ReadFromJsonAsync<JsonObject>(Ct))!["id"]!;
