@@ -42,7 +42,7 @@ public static class DashboardApp
         web.UseApiKey(apiKey);
         web.MapOpenApi(TaskApiDocument.Path);
         web.MapGet("/", () => Results.Redirect("/hangfire"));
-        web.MapGet("/healthz", () => "ok");
+        web.MapHealth();
         web.MapTaskApi();
         web.MapBatchApi();
         RegisterPagesOnce();

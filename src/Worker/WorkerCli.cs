@@ -24,9 +24,36 @@ internal static class WorkerCli
                 return await MigrateAsync(rest);
             case "reader-role":
                 return await ReaderRoleAsync(rest);
+            case "probe":
+                return await ProbeAsync(rest);
             default:
-                await Console.Error.WriteLineAsync($"Unknown verb '{verb}'. Usage: Worker [run | migrate | reader-role [--apply]]");
+                await Console.Error.WriteLineAsync($"Unknown verb '{verb}'. Usage: Worker [run | migrate | reader-role [--apply] | probe [url]]");
                 return 64;
+        }
+    }
+
+    /// <summary>Where <c>probe</c> looks without a URL: the container's entry point writes its role's readiness URL here.</summary>
+    internal const string ProbeUrlFile = "/tmp/agent-readyz-url";
+
+    /// <summary>
+    /// <c>probe [url]</c>: GETs a readiness URL (default: the one in <see cref="ProbeUrlFile"/>, else the worker's
+    /// http://127.0.0.1:8080/readyz) and exits 0 when it answers 200, 1 otherwise: a HEALTHCHECK for images without curl.
+    /// </summary>
+    private static async Task<int> ProbeAsync(string[] args)
+    {
+        var url = args.FirstOrDefault()
+            ?? (File.Exists(ProbeUrlFile) ? (await File.ReadAllTextAsync(ProbeUrlFile)).Trim() : "http://127.0.0.1:8080/readyz");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        try
+        {
+            using var response = await http.GetAsync(new Uri(url));
+            await Console.Out.WriteLineAsync($"{url}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            return response.IsSuccessStatusCode ? 0 : 1;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or UriFormatException)
+        {
+            await Console.Error.WriteLineAsync($"{url}: {ex.Message}");
+            return 1;
         }
     }
 

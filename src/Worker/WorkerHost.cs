@@ -16,7 +16,10 @@ public static class WorkerHost
         var configuration = builder.Configuration;
         builder.Services.AddHostLogging(configuration);
 
-        // Registered first: hosted services start in order, so nothing runs before the schema is there.
+        // Health first, so liveness answers while the rest starts; then the schema: hosted services start in order,
+        // so nothing else runs before the schema is there.
+        builder.Services.AddSingleton<HealthServer>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<HealthServer>());
         builder.Services.AddHostedService<MigrateOnStart>();
         builder.Services.AddHostedService<StartupChecks>();
         builder.Services.AddAgentWorker(configuration);

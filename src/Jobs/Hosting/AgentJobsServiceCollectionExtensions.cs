@@ -31,6 +31,7 @@ public static class AgentJobsServiceCollectionExtensions
         services.AddSingleton(new DefaultModel(configuration[$"{LlmOptions.SectionName}:{nameof(LlmOptions.Model)}"]));
         services.AddSingleton<ITaskClient, TaskClient>();
         services.AddSingleton<IBatchClient, BatchClient>();
+        services.AddSingleton<Readiness>();
         services.AddSingleton(TimeProvider.System);
         return services;
     }
@@ -86,6 +87,8 @@ public static class AgentJobsServiceCollectionExtensions
         services.AddTransient<ScheduleJob>();
         services.AddHostedService<BatchExpander>();
         services.AddHostedService<ScheduleSync>();
+        services.AddSingleton<IReadinessCheck, ModelEndpointCheck>();
+        services.AddSingleton<IReadinessCheck, ReaderLoginReadiness>();
         return services;
     }
 

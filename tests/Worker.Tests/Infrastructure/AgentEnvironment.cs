@@ -46,6 +46,7 @@ public class AgentEnvironment : IAsyncLifetime
             $"--Llm:ApiKey={SimulatorHost.ApiKey}",
             "--Llm:Model=sim-1",
             "--Worker:MaxRuns=8",
+            "--Health:Urls=http://127.0.0.1:0",
             .. WorkerArguments,
         ]).Build();
         await _worker.StartAsync(TestContext.Current.CancellationToken);
