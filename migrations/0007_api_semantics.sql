@@ -79,6 +79,9 @@ begin
             using errcode = '22023';
     end if;
 
+    if batch_id is not null then
+        perform agent.join_batch(batch_id, only_check => true);
+    end if;
     if idempotency_key is not null then
         digest := agent.request_digest(prompt, instructions, model, priority, max_steps, deadline, tool_config, batch_id);
     end if;
@@ -91,6 +94,11 @@ begin
          coalesce(tool_config, '{}'::jsonb), batch_id)
     on conflict on constraint tasks_idempotency_key_key do nothing
     returning t.id into new_id;
+
+    if new_id is not null and batch_id is not null then
+        -- counted into its batch's total (agent.join_batch, 0008_batches): only an open batch takes tasks
+        perform agent.join_batch(batch_id);
+    end if;
 
     if new_id is null then
         -- A repeated idempotency key: the same request gets the first task's id, whatever its state; another request

@@ -39,6 +39,9 @@ create table agent.batches (
     schedule_name     text,
     -- what fired it (a schedule's Hangfire job): the same fire never creates a second batch
     fire_key          text        unique,
+    -- enqueue_batch's idempotency_key, and a digest of what was asked (a repeat with other content is refused)
+    idempotency_key   text        unique,
+    request_digest    text,
     error             text,
     created_at        timestamptz not null default now(),
     finished_at       timestamptz
@@ -78,6 +81,11 @@ begin
         if empty_at is not null then
             raise exception '%: prompt % (counting from 1) is empty', fn, empty_at using errcode = '22023';
         end if;
+        select min(p.n) into empty_at from unnest(prompts) with ordinality as p(t, n) where length(p.t) > 200000;
+        if empty_at is not null then
+            raise exception '%: prompt % (counting from 1) is % characters long; the limit is 200000', fn, empty_at,
+                length(prompts[empty_at]) using errcode = '22023';
+        end if;
     else
         if btrim(template) = '' or length(template) > 200000 then
             raise exception '%: template must be 1 to 200000 characters', fn using errcode = '22023';
@@ -113,16 +121,52 @@ end $$;
 
 -- Creates a batch. Prompts: its tasks now, in this transaction. A template: the batch is 'pending' until a worker runs
 -- source_sql through the tools' read-only path and creates one task per row, all in one transaction.
+-- A task joins a batch only through agent.enqueue, which counts it into the batch's total under the batch row's lock:
+-- an open batch (pending or running) takes more tasks, an ended or unknown one refuses them.
+alter table agent.tasks add constraint tasks_batch_fk foreign key (batch_id) references agent.batches (id) not valid;
+
+-- only_check: refuses a batch that cannot take the task, changing nothing (before the insert, whose foreign key would
+-- otherwise answer first); without it: counts the task in (after the insert, so a repeated idempotency key is not).
+create or replace function agent.join_batch(batch_id bigint, only_check boolean default false) returns void
+language plpgsql as $$
+declare
+    found_status text;
+begin
+    if only_check then
+        select b.status into found_status from agent.batches b
+         where b.id = join_batch.batch_id and b.status in ('pending', 'running');
+    else
+        update agent.batches b set total = b.total + 1
+         where b.id = join_batch.batch_id and b.status in ('pending', 'running')
+        returning b.status into found_status;
+    end if;
+    if found_status is null then
+        select b.status into found_status from agent.batches b where b.id = join_batch.batch_id;
+        raise exception 'agent.enqueue: batch_id % %', join_batch.batch_id,
+            case when found_status is null then 'names no batch (batches are made by agent.enqueue_batch)'
+                 else 'is ' || found_status || ': only a pending or running batch takes more tasks' end
+            using errcode = '22023';
+    end if;
+end $$;
+
 create function agent.create_batch(
     name text, prompts text[], template text, source_sql text, instructions text, model text, priority integer,
-    max_steps integer, deadline timestamptz, follow_up text, schedule_name text, fire_key text) returns bigint
+    max_steps integer, deadline timestamptz, follow_up text, schedule_name text, fire_key text,
+    idempotency_key text default null) returns bigint
 language plpgsql as $$
 #variable_conflict use_variable
 declare
     new_id bigint;
+    fired_for text;
+    digest text;
+    existing_digest text;
 begin
     if fire_key is not null then
-        select b.id into new_id from agent.batches b where b.fire_key = create_batch.fire_key;
+        select b.id, b.schedule_name into new_id, fired_for from agent.batches b where b.fire_key = create_batch.fire_key;
+        if new_id is not null and fired_for is distinct from schedule_name then
+            raise exception 'agent.trigger_schedule: fire_key "%" was used by schedule "%" (batch %)', left(fire_key, 200),
+                fired_for, new_id using errcode = '22023';
+        end if;
         if new_id is not null then
             return new_id; -- this fire made its batch already
         end if;
@@ -132,13 +176,31 @@ begin
     if deadline is not null and (not isfinite(deadline) or deadline <= now()) then
         raise exception 'agent.enqueue_batch: deadline must be a finite time in the future, got %', deadline using errcode = '22023';
     end if;
+    if idempotency_key is not null then
+        if btrim(idempotency_key) = '' or length(idempotency_key) > 200 then
+            raise exception 'agent.enqueue_batch: idempotency_key must be 1 to 200 characters when given' using errcode = '22023';
+        end if;
+        digest := md5(jsonb_build_array(name, prompts, template, source_sql, instructions, model, priority, max_steps,
+                                        extract(epoch from deadline), follow_up)::text);
+    end if;
     insert into agent.batches as b
         (name, status, total, prompts, template, source_sql, instructions, model, priority, max_steps, deadline,
-         follow_up, schedule_name, fire_key)
+         follow_up, schedule_name, fire_key, idempotency_key, request_digest)
     values
-        (name, case when prompts is null then 'pending' else 'running' end, coalesce(cardinality(prompts), 0), prompts,
-         template, source_sql, instructions, model, priority, max_steps, deadline, follow_up, schedule_name, fire_key)
+        (name, case when prompts is null then 'pending' else 'running' end, 0, prompts,
+         template, source_sql, instructions, model, priority, max_steps, deadline, follow_up, schedule_name, fire_key,
+         idempotency_key, digest)
+    on conflict on constraint batches_idempotency_key_key do nothing
     returning b.id into new_id;
+    if new_id is null then
+        -- A repeated idempotency key: the same request gets the first batch; another request under it is refused.
+        select b.id, b.request_digest into new_id, existing_digest from agent.batches b where b.idempotency_key = create_batch.idempotency_key;
+        if existing_digest is distinct from digest then
+            raise exception 'agent.enqueue_batch: idempotency_key "%" was already used for batch % with different content',
+                left(idempotency_key, 200), new_id using errcode = '23505';
+        end if;
+        return new_id;
+    end if;
     if prompts is not null then
         perform agent.enqueue_many(prompts => prompts, instructions => instructions, model => model, priority => priority,
                                    max_steps => max_steps, deadline => deadline, batch_id => new_id);
@@ -158,11 +220,12 @@ create function agent.enqueue_batch(
     priority     integer     default 0,
     max_steps    integer     default 20,
     deadline     timestamptz default null,
-    follow_up    text        default null
+    follow_up    text        default null,
+    idempotency_key text     default null
 ) returns bigint
 language sql as $$
     select agent.create_batch(name, prompts, template, source_sql, instructions, model, priority, max_steps, deadline,
-                              follow_up, null, null)
+                              follow_up, null, null, idempotency_key)
 $$;
 
 -- The follow-up task of a finished batch: its prompt, then the batch's results as data, capped.
@@ -197,8 +260,9 @@ begin
         body := body || E'\n[cut: ' || shown || ' of ' || b.total || ' results shown; the results are capped at ' || cap
             || ' characters. All of them are in agent.batch_results.]';
     end if;
+    -- at least 20 turns: the batch's tasks may have had a handful, but the follow-up reads all their results
     new_id := agent.enqueue(prompt => body, instructions => b.instructions, model => b.model, priority => b.priority,
-                            max_steps => b.max_steps);
+                            max_steps => greatest(b.max_steps, 20));
     update agent.batches set follow_up_task_id = new_id where id = b.id;
     return new_id;
 end $$;
@@ -253,27 +317,37 @@ create trigger tasks_count_batch after update of status on agent.tasks
     for each row when (new.batch_id is not null and old.status is distinct from new.status)
     execute function agent.count_batch_task();
 
--- agent.cancel_batch: cancels every queued task of the batch and asks its running ones to stop. Returns
--- 'cancelled', 'already_finished' or 'not_found'.
+-- agent.cancel_batch: cancels every queued task of the batch at once and tells the workers running the others to stop
+-- them (NOTIFY agent_cancel; their heartbeat also sees the batch cancelled). Returns 'cancelled', 'already_finished'
+-- or 'not_found'.
+-- Lock order: a run's end locks its task, then the batch row (the counting trigger). This function locks the batch
+-- row, then only queued tasks, which no run holds; it never waits on a running task's row, so it cannot deadlock
+-- with the runs ending around it.
 create function agent.cancel_batch(batch_id bigint) returns text
 language plpgsql as $$
 declare
     found_status text;
     t record;
 begin
-    select b.status into found_status from agent.batches b where b.id = cancel_batch.batch_id for update;
+    update agent.batches b set status = 'cancelled'
+     where b.id = cancel_batch.batch_id and b.status in ('pending', 'running')
+    returning 'was open' into found_status;
     if found_status is null then
-        return 'not_found';
+        select b.status into found_status from agent.batches b where b.id = cancel_batch.batch_id;
+        return case when found_status is null then 'not_found' else 'already_finished' end;
     end if;
-    if found_status in ('finished', 'cancelled', 'failed') then
-        return 'already_finished';
-    end if;
-    update agent.batches b
-       set status = 'cancelled', finished_at = case when found_status = 'pending' then now() end
-     where b.id = cancel_batch.batch_id;
-    for t in select id from agent.tasks where tasks.batch_id = cancel_batch.batch_id and status in ('queued', 'running') loop
-        perform agent.cancel(t.id, 'its batch was cancelled');
+    update agent.tasks x
+       set status = 'cancelled', finished_at = now(), error_code = 'cancelled', cancel_requested_at = now(),
+           cancel_reason = 'its batch was cancelled', error_message = 'cancelled before it started (its batch was cancelled)'
+     where x.id in (select q.id from agent.tasks q where q.batch_id = cancel_batch.batch_id and q.status = 'queued'
+                     order by q.id for update skip locked);
+    for t in select r.id from agent.tasks r where r.batch_id = cancel_batch.batch_id and r.status = 'running' loop
+        perform pg_notify('agent_cancel', t.id::text);
     end loop;
+    -- A batch with nothing left running (or a pending one, never expanded) has ended now.
+    update agent.batches b set finished_at = now()
+     where b.id = cancel_batch.batch_id and b.finished_at is null
+       and not exists (select 1 from agent.tasks r where r.batch_id = b.id and r.status in ('queued', 'running'));
     return 'cancelled';
 end $$;
 
@@ -307,6 +381,9 @@ begin
     if btrim(cron) ~* '^@(yearly|annually|monthly|weekly|daily|midnight|hourly|every_minute|every_second)$' then
         return null;
     end if;
+    if btrim(cron) ~ '^@' then
+        return 'is not a known macro (@yearly, @monthly, @weekly, @daily, @hourly, @every_minute, @every_second)';
+    end if;
     fields := regexp_split_to_array(btrim(cron), '\s+');
     if cardinality(fields) = 6 then
         names := array_prepend('second', names);
@@ -339,6 +416,14 @@ begin
             end loop;
         end loop;
     end loop;
+    -- A day of the month no listed month has (30 February) never comes: Hangfire would show it as never firing.
+    if fields[cardinality(fields) - 2] ~ '^[0-9]{1,2}(,[0-9]{1,2})*$' and fields[cardinality(fields) - 1] ~ '^[0-9]{1,2}(,[0-9]{1,2})*$'
+       and not exists (select 1
+                         from unnest(string_to_array(fields[cardinality(fields) - 2], ',')::integer[]) d(day),
+                              unnest(string_to_array(fields[cardinality(fields) - 1], ',')::integer[]) m(month)
+                        where d.day <= (array[31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[m.month]) then
+        return format('never fires: no month in "%s" has day "%s"', fields[cardinality(fields) - 1], fields[cardinality(fields) - 2]);
+    end if;
     return null;
 end $$;
 
@@ -395,7 +480,10 @@ begin
     if problem is not null then
         raise exception 'agent.upsert_schedule: cron "%" %', left(coalesce(cron, ''), 200), problem using errcode = '22023';
     end if;
-    if time_zone is null or not exists (select 1 from pg_timezone_names z where z.name = time_zone) then
+    if time_zone is null then
+        raise exception 'agent.upsert_schedule: time_zone must be given: an IANA name such as UTC or Europe/Berlin' using errcode = '22023';
+    end if;
+    if not exists (select 1 from pg_timezone_names z where z.name = time_zone) then
         raise exception 'agent.upsert_schedule: time_zone "%" is not a known IANA time zone (e.g. Europe/Berlin, UTC)',
             left(coalesce(time_zone, 'null'), 200) using errcode = '22023';
     end if;
@@ -452,6 +540,9 @@ language plpgsql as $$
 declare
     s agent.schedules%rowtype;
 begin
+    if name is null then
+        raise exception 'agent.trigger_schedule: name must be given' using errcode = '22023';
+    end if;
     select * into s from agent.schedules x where x.name = trigger_schedule.name;
     if s.name is null then
         raise exception 'agent.trigger_schedule: there is no schedule named "%"', left(coalesce(name, 'null'), 200)

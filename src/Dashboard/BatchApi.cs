@@ -24,6 +24,7 @@ internal static class BatchApi
             .Produces<BatchDetails>(StatusCodes.Status201Created)
             .Produces<BatchDetails>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         batches.MapGet("/", ListAsync)
             .WithName("ListBatches")
@@ -120,11 +121,16 @@ internal static class BatchApi
                 MaxSteps = batch.MaxSteps ?? 20,
                 Deadline = batch.Deadline,
                 FollowUp = batch.FollowUp,
+                IdempotencyKey = batch.IdempotencyKey,
             }, cancellationToken);
         }
         catch (TaskValidationException ex)
         {
             return TaskApiBody.Invalid("Invalid batch", ex.Message);
+        }
+        catch (IdempotencyConflictException ex)
+        {
+            return Results.Problem(title: "Idempotency key already used", detail: TaskApiBody.InApiWords(ex.Message), statusCode: StatusCodes.Status409Conflict);
         }
         var created = await batches.WaitUntilExpandedAsync(id, s_expansionWait, cancellationToken);
         if (created is { Status: "failed" })

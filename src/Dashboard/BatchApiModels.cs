@@ -16,6 +16,7 @@ namespace AgentWorker.Dashboard;
 /// <param name="MaxSteps">1 to 200. Default 20.</param>
 /// <param name="Deadline">Every task fails with "deadline" if not finished by then (ISO 8601 with offset).</param>
 /// <param name="FollowUp">A follow-up task's prompt: enqueued once when the batch finishes, with its results as input.</param>
+/// <param name="IdempotencyKey">1 to 200 characters. The same key with the same content returns the first batch; with other content, 409.</param>
 public sealed record CreateBatchRequest(
     string Name,
     IReadOnlyList<string>? Prompts = null,
@@ -26,7 +27,8 @@ public sealed record CreateBatchRequest(
     int? Priority = null,
     int? MaxSteps = null,
     DateTimeOffset? Deadline = null,
-    string? FollowUp = null);
+    string? FollowUp = null,
+    string? IdempotencyKey = null);
 
 /// <summary>A page of batches, newest first.</summary>
 /// <param name="Items">The batches on this page.</param>

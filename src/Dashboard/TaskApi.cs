@@ -23,6 +23,8 @@ internal static class TaskApi
         options.NumberHandling = JsonNumberHandling.Strict;
         options.AllowDuplicateProperties = false;
         options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        // A time without its offset would be read in the server's zone: refused instead.
+        options.Converters.Add(new OffsetRequiredConverter());
         return options;
     }
 
@@ -166,6 +168,7 @@ internal static class TaskApi
                 RunAt = task.RunAt,
                 Deadline = task.Deadline,
                 ToolConfig = task.ToolConfig,
+                BatchId = task.BatchId,
             }, cancellationToken);
             var url = $"/api/tasks/{id}";
             return Results.Created(url, new EnqueuedTask(id, url));
@@ -176,7 +179,7 @@ internal static class TaskApi
         }
         catch (IdempotencyConflictException ex)
         {
-            return Conflict("Idempotency key already used", ex.Message);
+            return Conflict("Idempotency key already used", TaskApiBody.InApiWords(ex.Message));
         }
     }
 
@@ -193,4 +196,22 @@ internal static class TaskApi
         MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
         && (type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
             || type.MediaType.Value?.EndsWith("+json", StringComparison.OrdinalIgnoreCase) == true);
+
+    /// <summary>Reads ISO 8601 date-times only with their offset ("Z" or "+02:00"); writes them round-trip ("O").</summary>
+    private sealed class OffsetRequiredConverter : JsonConverter<DateTimeOffset>
+    {
+        public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            var text = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+            if (text is null || !System.Text.RegularExpressions.Regex.IsMatch(text, @"(Z|[+-]\d{2}:?\d{2})$", System.Text.RegularExpressions.RegexOptions.IgnoreCase)
+                || !DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var value))
+            {
+                throw new JsonException("a date-time with its offset is required");
+            }
+            return value;
+        }
+
+        public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(value.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+    }
 }

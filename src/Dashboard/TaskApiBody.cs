@@ -32,6 +32,7 @@ internal static partial class TaskApiBody
         ["time_zone"] = "a string",
         ["deadline_after"] = "a duration such as \"02:00:00\" or \"1.00:00:00\"",
         ["enabled"] = "true or false",
+        ["batch_id"] = "an integer: an open batch's id",
     };
 
     internal readonly record struct Body<T>(T? Value, IResult? Problem);
@@ -68,7 +69,10 @@ internal static partial class TaskApiBody
     }
 
     public static IResult Invalid(string title, string detail) =>
-        Results.Problem(title: title, detail: detail, statusCode: StatusCodes.Status400BadRequest);
+        Results.Problem(title: title, detail: InApiWords(detail), statusCode: StatusCodes.Status400BadRequest);
+
+    /// <summary>A refusal of the SQL API without its function's name ("agent.enqueue: max_steps ..." reads "max_steps ...").</summary>
+    public static string InApiWords(string message) => SqlFunctionPrefix().Replace(message, "");
 
     /// <summary>A body the serializer refused, said in the API's words: the field and its rule, never a .NET type.</summary>
     internal static string Describe<T>(JsonException exception)
@@ -82,10 +86,19 @@ internal static partial class TaskApiBody
         {
             return $"\"{duplicate.Groups[1].Value}\" appears more than once in the body; give each field once.";
         }
-        var field = exception.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : null;
+        // "$.prompts[2]" is the third item of "prompts".
+        var field = exception.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..].Split('[')[0] : null;
+        if (field is not null && exception.InnerException is InvalidOperationException { Message: var inner } && inner.Contains("UTF-16", StringComparison.Ordinal))
+        {
+            return $"\"{field}\" holds half a surrogate pair (a lone \\uD800-\\uDFFF escape), which is not text.";
+        }
         if (field is not null && s_fieldRules.TryGetValue(field, out var rule))
         {
             return $"\"{field}\" must be {rule}.";
+        }
+        if (exception.Message.Contains("maximum configured depth", StringComparison.Ordinal))
+        {
+            return "The body is nested too deeply (at most 64 levels).";
         }
         var where = exception.LineNumber is { } line ? $" (line {line + 1}, position {exception.BytePositionInLine + 1})" : "";
         return $"The body is not a valid JSON object{where}. Expected a JSON object with any of: {Fields<T>()}.";
@@ -108,4 +121,7 @@ internal static partial class TaskApiBody
 
     [GeneratedRegex("Duplicate property '(.+?)'")]
     private static partial Regex DuplicateProperty();
+
+    [GeneratedRegex(@"^agent\.\w+: ")]
+    private static partial Regex SqlFunctionPrefix();
 }

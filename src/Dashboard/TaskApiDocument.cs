@@ -84,7 +84,15 @@ internal static partial class TaskApiDocument
                 await Results.Problem(title: "Invalid request", detail: DescribeBadRequest(ex, context.Request.Path), statusCode: ex.StatusCode).ExecuteAsync(context);
             }
         });
-        app.UseWhen(context => context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal), api => api.UseStatusCodePages());
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal), api => api.UseStatusCodePages(async pages =>
+        {
+            // The routing refuses a body that is not JSON before the endpoint runs: say what it wants.
+            var context = pages.HttpContext;
+            var detail = context.Response.StatusCode == StatusCodes.Status415UnsupportedMediaType
+                ? $"The body must be JSON sent as 'Content-Type: application/json'; got '{context.Request.ContentType}'."
+                : null;
+            await Results.Problem(detail: detail, statusCode: context.Response.StatusCode).ExecuteAsync(context);
+        }));
         return app;
     }
 
@@ -105,6 +113,10 @@ internal static partial class TaskApiDocument
                 ? "a batch id (an integer)"
                 : s_parameterRules.GetValueOrDefault(name, "a valid value");
             return $"\"{name}\" must be {rule}; got \"{failure.Groups["value"].Value}\".";
+        }
+        if (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return "The body is larger than the server accepts (30,000,000 bytes).";
         }
         return "The request could not be read: check its path, query and body against /api/openapi.json.";
     }

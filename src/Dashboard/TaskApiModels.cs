@@ -16,6 +16,7 @@ namespace AgentWorker.Dashboard;
 /// <param name="RunAt">Not before this time (ISO 8601 with offset). Default now.</param>
 /// <param name="Deadline">The task fails with error_code "deadline" if not finished by then (ISO 8601 with offset).</param>
 /// <param name="ToolConfig">A JSON object for the tools (e.g. {"schemas": ["shop"]}).</param>
+/// <param name="BatchId">Adds the task to an open (pending or running) batch; counted into its total.</param>
 public sealed record EnqueueTaskRequest(
     string Prompt,
     string? Instructions = null,
@@ -25,7 +26,8 @@ public sealed record EnqueueTaskRequest(
     string? IdempotencyKey = null,
     DateTimeOffset? RunAt = null,
     DateTimeOffset? Deadline = null,
-    JsonObject? ToolConfig = null);
+    JsonObject? ToolConfig = null,
+    long? BatchId = null);
 
 /// <summary>The task created (or, for a repeated idempotency key with the same content, the task first created).</summary>
 /// <param name="Id">The task's id.</param>

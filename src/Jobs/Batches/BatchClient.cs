@@ -42,11 +42,11 @@ internal sealed partial class BatchClient([FromKeyedServices(AppDatabase.Key)] N
         return await RefusalsNamedAsync(() => connection.ExecuteScalarAsync<long>(new CommandDefinition("""
             select agent.enqueue_batch(name => @Name, prompts => @prompts, template => @Template, source_sql => @SourceSql,
                 instructions => @Instructions, model => @Model, priority => @Priority, max_steps => @MaxSteps,
-                deadline => @deadline, follow_up => @FollowUp)
+                deadline => @deadline, follow_up => @FollowUp, idempotency_key => @IdempotencyKey)
             """, new
         {
             request.Name, prompts = request.Prompts?.ToArray(), request.Template, request.SourceSql, request.Instructions, request.Model,
-            request.Priority, request.MaxSteps, deadline = request.Deadline?.ToUniversalTime(), request.FollowUp,
+            request.Priority, request.MaxSteps, deadline = request.Deadline?.ToUniversalTime(), request.FollowUp, request.IdempotencyKey,
         }, cancellationToken: cancellationToken)));
     }
 
@@ -193,6 +193,10 @@ internal sealed partial class BatchClient([FromKeyedServices(AppDatabase.Key)] N
         {
             return await call();
         }
+        catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UniqueViolation && ex.MessageText.Contains("idempotency_key", StringComparison.Ordinal))
+        {
+            throw new IdempotencyConflictException(ex.MessageText, ex);
+        }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.InvalidParameterValue)
         {
             var field = NamedField().Match(ex.MessageText) is { Success: true } match ? match.Groups[1].Value : null;
@@ -200,6 +204,6 @@ internal sealed partial class BatchClient([FromKeyedServices(AppDatabase.Key)] N
         }
     }
 
-    [GeneratedRegex(@"^agent\.\w+: (name|prompts|prompt|template|source_sql|instructions|model|priority|max_steps|deadline|follow_up|cron|time_zone|deadline_after)\b")]
+    [GeneratedRegex(@"^agent\.\w+: (name|prompts|prompt|template|source_sql|instructions|model|priority|max_steps|deadline|follow_up|cron|time_zone|deadline_after|idempotency_key)\b")]
     private static partial Regex NamedField();
 }

@@ -73,7 +73,7 @@ internal sealed partial class BatchExpander(
                 await connection.ExecuteAsync(new CommandDefinition("""
                     select agent.enqueue_many(prompts => @prompts, instructions => @Instructions, model => @Model,
                         priority => @Priority, max_steps => @MaxSteps, deadline => @Deadline, batch_id => @Id);
-                    update agent.batches set status = 'running', total = cardinality(@prompts) where id = @Id;
+                    update agent.batches set status = 'running' where id = @Id; -- agent.enqueue counted each task into total
                     """, new { prompts = prompts.ToArray(), batch.Instructions, batch.Model, batch.Priority, batch.MaxSteps, batch.Deadline, batch.Id },
                     transaction, cancellationToken: cancellationToken));
             }

@@ -18,6 +18,9 @@ public sealed record BatchRequest
 
     /// <summary>A follow-up task's prompt: enqueued once when the batch finishes, with its results as input.</summary>
     public string? FollowUp { get; init; }
+
+    /// <summary>The same key with the same content returns the first batch; with other content it is refused.</summary>
+    public string? IdempotencyKey { get; init; }
 }
 
 /// <summary>A batch: its state, counts by status, progress, times and token totals.</summary>

@@ -10,6 +10,7 @@ public interface IBatchClient
     /// batch is <c>pending</c> until a worker has run its query (<see cref="WaitUntilExpandedAsync"/>).
     /// </summary>
     /// <exception cref="TaskValidationException">Bad input, naming the argument; nothing was stored.</exception>
+    /// <exception cref="IdempotencyConflictException">The key was used before for a different batch; nothing was stored.</exception>
     Task<long> CreateAsync(BatchRequest request, CancellationToken cancellationToken);
 
     /// <summary>Waits until a template batch has left <c>pending</c> (or <paramref name="timeout"/> passed); returns it.</summary>

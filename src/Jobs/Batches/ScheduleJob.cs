@@ -30,6 +30,25 @@ public sealed class ScheduleJob([FromKeyedServices(AppDatabase.Key)] NpgsqlDataS
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var batchId = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "select agent.trigger_schedule(@name, @fireKey)", new { name, fireKey }, cancellationToken: cancellationToken));
-        return $"Batch #{batchId} created";
+        // A template batch is expanded by a worker in a moment: the fire's job says whether that worked, so a broken
+        // schedule (a query that writes, a column gone) shows as a failed job, not as a healthy one.
+        for (var waited = TimeSpan.Zero; waited < ExpansionWait; waited += PollEvery)
+        {
+            var (status, error) = await connection.QuerySingleAsync<(string Status, string? Error)>(new CommandDefinition(
+                "select status, error from agent.batches where id = @batchId", new { batchId }, cancellationToken: cancellationToken));
+            if (status == "failed")
+            {
+                throw new InvalidOperationException($"Schedule {name}: batch #{batchId} failed: {error}");
+            }
+            if (status != "pending")
+            {
+                return $"Batch #{batchId} created ({status})";
+            }
+            await Task.Delay(PollEvery, cancellationToken);
+        }
+        return $"Batch #{batchId} created, still pending: no worker expanded its template within {ExpansionWait.TotalSeconds:0} s";
     }
+
+    private static readonly TimeSpan ExpansionWait = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan PollEvery = TimeSpan.FromMilliseconds(200);
 }

@@ -40,7 +40,8 @@ internal sealed partial class RunStore([FromKeyedServices(AppDatabase.Key)] Npgs
          where t.id = p.id
         returning t.id, t.prompt, t.instructions, t.model, t.max_steps as MaxSteps, t.deadline, t.attempt,
                   (select coalesce(max(s.seq), 0) from agent.steps s where s.task_id = t.id) as LastSeq,
-                  t.cancel_requested_at is not null as CancelRequested,
+                  (t.cancel_requested_at is not null
+                   or exists (select 1 from agent.batches b where b.id = t.batch_id and b.status = 'cancelled')) as CancelRequested,
                   t.lease_owner as Owner, t.retries, t.hangfire_job_id as HangfireJobId,
                   agent.acquire_model_slot(coalesce(t.model, @defaultModel), t.id, @lease) as SlotAcquired;
         -- clamped before subtracting: PostgreSQL before 17 cannot subtract a stored 'infinity' or '-infinity'
@@ -55,7 +56,9 @@ internal sealed partial class RunStore([FromKeyedServices(AppDatabase.Key)] Npgs
             update agent.tasks t set lease_expires_at = now() + @lease
               from mine m
              where t.id = m.id and t.lease_owner = m.owner and t.status = 'running'
-            returning t.id, t.cancel_requested_at is not null as cancel)
+            -- a run is cancelled by agent.cancel, or by its batch's cancel (which leaves running rows alone)
+            returning t.id, (t.cancel_requested_at is not null
+                             or exists (select 1 from agent.batches b where b.id = t.batch_id and b.status = 'cancelled')) as cancel)
         select m.id, r.id is not null as Held, coalesce(r.cancel, false) as CancelRequested
           from mine m left join renewed r on r.id = m.id
         """;
@@ -77,7 +80,9 @@ internal sealed partial class RunStore([FromKeyedServices(AppDatabase.Key)] Npgs
         update agent.tasks t
            set status = @Status, finished_at = now(), result_text = @ResultText, error_code = @ErrorCode,
                error_message = case when @Status = 'cancelled'
-                                    then 'cancelled while running (' || coalesce(t.cancel_reason, 'agent.cancel') || '); the steps done are kept'
+                                    then 'cancelled while running (' || coalesce(t.cancel_reason,
+                                         (select 'its batch was cancelled' from agent.batches b where b.id = t.batch_id and b.status = 'cancelled'),
+                                         'agent.cancel') || '); the steps done are kept'
                                     else @ErrorMessage end,
                lease_owner = null, lease_expires_at = null,
                input_tokens = u.input, cached_tokens = u.cached, output_tokens = u.output, reasoning_tokens = u.reasoning

@@ -14,4 +14,7 @@ public sealed record EnqueueRequest
     public DateTimeOffset? RunAt { get; init; }
     public DateTimeOffset? Deadline { get; init; }
     public JsonObject? ToolConfig { get; init; }
+
+    /// <summary>Adds the task to an open (pending or running) batch, counted into its total.</summary>
+    public long? BatchId { get; init; }
 }

@@ -10,7 +10,7 @@ internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlData
     private const string EnqueueSql = """
         select agent.enqueue(prompt => @Prompt, instructions => @Instructions, model => @Model, priority => @Priority,
             max_steps => @MaxSteps, idempotency_key => @IdempotencyKey, run_at => @RunAt, deadline => @Deadline,
-            tool_config => @ToolConfig::jsonb)
+            tool_config => @ToolConfig::jsonb, batch_id => @BatchId)
         """;
 
     /// <summary>The task, then its steps (<c>@id</c>, <c>@defaultModel</c>): shared with the dashboard's task page.</summary>
@@ -49,6 +49,7 @@ internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlData
                 RunAt = request.RunAt?.ToUniversalTime(),
                 Deadline = request.Deadline?.ToUniversalTime(),
                 ToolConfig = request.ToolConfig?.ToJsonString(),
+                request.BatchId,
             }, cancellationToken: cancellationToken));
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.InvalidParameterValue or PostgresErrorCodes.CheckViolation)
@@ -92,7 +93,7 @@ internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlData
     /// <summary>The field an <c>agent.enqueue</c> refusal names ("agent.enqueue: max_steps must be ...").</summary>
     private static string? FieldNamed(string message)
     {
-        foreach (var field in (string[])["prompt", "instructions", "model", "priority", "max_steps", "idempotency_key", "run_at", "deadline", "tool_config"])
+        foreach (var field in (string[])["prompt", "instructions", "model", "priority", "max_steps", "idempotency_key", "run_at", "deadline", "tool_config", "batch_id"])
         {
             if (message.StartsWith($"agent.enqueue: {field} ", StringComparison.Ordinal))
             {

@@ -44,6 +44,8 @@ public sealed class BatchSqlTests(PostgresServer server) : IAsyncLifetime
     [InlineData("name => 'n', prompts => array['a'], max_steps => 0", "max_steps must be between 1 and 200")]
     [InlineData("name => 'n', prompts => array['a'], deadline => now() - interval '1 second'", "deadline must be a finite time in the future")]
     [InlineData("name => 'n', prompts => array['a'], follow_up => ' '", "follow_up must be 1 to 100000 characters")]
+    [InlineData("name => 'n', prompts => array['a', repeat('x', 200001)]", "prompt 2 (counting from 1) is 200001 characters long; the limit is 200000")]
+    [InlineData("name => 'n', prompts => array['a'], idempotency_key => ' '", "idempotency_key must be 1 to 200 characters")]
     public async Task EnqueueBatch_BadInput_RaisesClearErrorAndStoresNothing(string arguments, string expected)
     {
         await using var connection = _db.Open();
@@ -156,7 +158,10 @@ public sealed class BatchSqlTests(PostgresServer server) : IAsyncLifetime
         Assert.Equal("not_found", await _db.ScalarAsync<string>("select agent.cancel_batch(987654321)"));
         Assert.Equal("cancelled|2|f", await _db.ScalarAsync<string>(
             "select concat_ws('|', status, cancelled, finished_at is not null) from agent.batches where id = @id", new { id }));
-        Assert.NotNull(await _db.ScalarAsync<DateTime?>("select cancel_requested_at from agent.tasks where id = @running", new { running }));
+        // The running task's row is left alone (no lock on it while the batch is held): its worker hears the NOTIFY, and
+        // its heartbeat sees the batch cancelled.
+        Assert.Null(await _db.ScalarAsync<DateTime?>("select cancel_requested_at from agent.tasks where id = @running", new { running }));
+        Assert.Equal("running", await _db.ScalarAsync<string>("select status from agent.tasks where id = @running", new { running }));
 
         await _db.ScalarAsync<object>("update agent.tasks set status = 'cancelled', finished_at = now() where id = @running", new { running });
 
@@ -207,6 +212,9 @@ public sealed class BatchSqlTests(PostgresServer server) : IAsyncLifetime
     [InlineData("0 MON * * *", "hour field \"MON\" is not valid")]
     [InlineData("*/0 * * * *", "minute field \"*/0\" is not valid")]
     [InlineData("every night", "has 2 fields")]
+    [InlineData("@bogus", "is not a known macro")]
+    [InlineData("0 2 30 2 *", "never fires: no month in \"2\" has day \"30\"")]
+    [InlineData("0 0 31 4,6,9,11 *", "never fires")]
     public async Task CronError_BadExpressions_SayWhatIsWrong(string cron, string expected) =>
         Assert.Contains(expected, await _db.ScalarAsync<string?>("select agent.cron_error(@cron)", new { cron }), StringComparison.Ordinal);
 
@@ -215,6 +223,7 @@ public sealed class BatchSqlTests(PostgresServer server) : IAsyncLifetime
     [InlineData("name => 'n', cron => '0 25 * * *', prompts => array['a']", "cron \"0 25 * * *\" hour field \"25\" has 25, out of 0-23")]
     [InlineData("name => 'n', cron => '0 2 * * *', time_zone => 'Mars/Olympus', prompts => array['a']", "time_zone \"Mars/Olympus\" is not a known IANA time zone")]
     [InlineData("name => 'n', cron => '0 2 * * *'", "give either prompts, or template with source_sql")]
+    [InlineData("name => 'n', cron => '0 2 * * *', time_zone => null, prompts => array['a']", "time_zone must be given: an IANA name")]
     [InlineData("name => 'n', cron => '0 2 * * *', prompts => array['a'], deadline_after => interval '-1 hour'", "deadline_after must be positive")]
     public async Task UpsertSchedule_BadInput_RaisesClearErrorAndStoresNothing(string arguments, string expected)
     {
@@ -266,5 +275,80 @@ public sealed class BatchSqlTests(PostgresServer server) : IAsyncLifetime
         Assert.Equal("succeeded", await _db.ScalarAsync<string>("select status from agent.tasks where batch_id = @id", new { id }));
         Assert.StartsWith("finished|the follow-up task could not be enqueued: agent.enqueue: model", await _db.ScalarAsync<string>(
             "select status || '|' || error from agent.batches where id = @id", new { id }), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The deadlock a newcomer hit: cancelling a large batch while its runs end. A run's end locks its task, then the
+    /// batch; the cancel must never wait on a running task's row while it holds the batch.
+    /// </summary>
+    [Fact]
+    public async Task CancelBatch_WhileItsRunsEndOnFiftyConnections_NeverDeadlocks()
+    {
+        var id = await _db.ScalarAsync<long>("select agent.enqueue_batch(name => 'big', prompts => array(select 'p' || i from generate_series(1, 2000) i))");
+        await _db.ScalarAsync<object>("update agent.tasks set status = 'running', attempt = 1 where batch_id = @id and id % 2 = 0", new { id });
+        var running = await _db.ScalarAsync<long[]>("select array_agg(id order by random()) from agent.tasks where batch_id = @id and status = 'running'", new { id });
+
+        var ending = Parallel.ForEachAsync(running, new ParallelOptions { MaxDegreeOfParallelism = 50 }, async (task, ct) =>
+        {
+            await using var connection = _db.Open();
+            await connection.ExecuteAsync(new CommandDefinition(
+                "update agent.tasks set status = 'succeeded', finished_at = now() where id = @task", new { task }, cancellationToken: ct));
+        });
+        var outcomes = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            outcomes.Add(await _db.ScalarAsync<string>("select agent.cancel_batch(@id)", new { id }));
+        }
+        await ending;
+
+        Assert.Equal(["cancelled", "already_finished", "already_finished", "already_finished", "already_finished"], outcomes);
+        Assert.Equal("cancelled|1000|1000|t", await _db.ScalarAsync<string>(
+            "select concat_ws('|', status, succeeded, cancelled, finished_at is not null) from agent.batches where id = @id", new { id }));
+        Assert.Equal(0L, await _db.ScalarAsync<long>("select count(*) from agent.tasks where prompt like 'Sum%'"));
+    }
+
+    [Fact]
+    public async Task Enqueue_WithABatchId_JoinsOnlyAnOpenBatch_AndIsCounted()
+    {
+        var open = await _db.ScalarAsync<long>("select agent.enqueue_batch(name => 'open', prompts => array['a'])");
+        var done = await _db.ScalarAsync<long>("select agent.enqueue_batch(name => 'done', prompts => array['a'])");
+        await _db.ScalarAsync<object>("update agent.tasks set status = 'succeeded', finished_at = now() where batch_id = @done", new { done });
+
+        await _db.ScalarAsync<long>("select agent.enqueue(prompt => 'b', batch_id => @open)", new { open });
+        var finished = await Assert.ThrowsAsync<PostgresException>(() => _db.ScalarAsync<long>("select agent.enqueue(prompt => 'b', batch_id => @done)", new { done }));
+        var unknown = await Assert.ThrowsAsync<PostgresException>(() => _db.ScalarAsync<long>("select agent.enqueue(prompt => 'b', batch_id => 987654321)"));
+
+        Assert.Equal(2, await _db.ScalarAsync<int>("select total from agent.batches where id = @open", new { open }));
+        Assert.Equal($"agent.enqueue: batch_id {done} is finished: only a pending or running batch takes more tasks", finished.MessageText);
+        Assert.Equal("agent.enqueue: batch_id 987654321 names no batch (batches are made by agent.enqueue_batch)", unknown.MessageText);
+        Assert.Equal(("22023", "22023"), (finished.SqlState, unknown.SqlState));
+        Assert.Equal("finished|1|1", await _db.ScalarAsync<string>("select concat_ws('|', status, total, succeeded) from agent.batches where id = @done", new { done }));
+    }
+
+    [Fact]
+    public async Task EnqueueBatch_RepeatedIdempotencyKey_SameContentReturnsTheBatch_OtherContentIsRefused()
+    {
+        var first = await _db.ScalarAsync<long>("select agent.enqueue_batch(name => 'n', prompts => array['a', 'b'], idempotency_key => 'nightly-1')");
+        var again = await _db.ScalarAsync<long>("select agent.enqueue_batch(name => 'n', prompts => array['a', 'b'], idempotency_key => 'nightly-1')");
+        var other = await Assert.ThrowsAsync<PostgresException>(() =>
+            _db.ScalarAsync<long>("select agent.enqueue_batch(name => 'n', prompts => array['a', 'c'], idempotency_key => 'nightly-1')"));
+
+        Assert.Equal(first, again);
+        Assert.Equal("23505", other.SqlState);
+        Assert.Equal($"agent.enqueue_batch: idempotency_key \"nightly-1\" was already used for batch {first} with different content", other.MessageText);
+        Assert.Equal(2L, await _db.ScalarAsync<long>("select count(*) from agent.tasks"));
+    }
+
+    [Fact]
+    public async Task TriggerSchedule_AFireKeyOfAnotherSchedule_IsRefused()
+    {
+        await _db.ScalarAsync<string>("select agent.upsert_schedule(name => 'one', cron => '@daily', prompts => array['a'])");
+        await _db.ScalarAsync<string>("select agent.upsert_schedule(name => 'two', cron => '@daily', prompts => array['b'])");
+        var batch = await _db.ScalarAsync<long>("select agent.trigger_schedule('one', 'k1')");
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() => _db.ScalarAsync<long>("select agent.trigger_schedule('two', 'k1')"));
+
+        Assert.Equal($"agent.trigger_schedule: fire_key \"k1\" was used by schedule \"one\" (batch {batch})", error.MessageText);
+        Assert.Equal(0L, await _db.ScalarAsync<long>("select count(*) from agent.batches where schedule_name = 'two'"));
     }
 }
