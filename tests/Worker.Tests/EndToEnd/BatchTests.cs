@@ -200,6 +200,74 @@ public sealed class BatchTests(AgentEnvironment env) : IClassFixture<AgentEnviro
         Assert.Equal(0L, await env.Database.ScalarAsync<long>("select count(*) from agent.schedules where name = 'rest-bad'"));
     }
 
+    [Fact]
+    public async Task CancelBatch_StopsItsRunningTasksWithinSeconds_AndEndsCancelled()
+    {
+        await SimulatorFaults.InjectAsync(env.Simulator.BaseUrl, new { kind = "slow", skip = 1, delay_ms = 10_000 }, Ct);
+        var id = await env.Database.ScalarAsync<long>("select agent.enqueue_batch(name => 'to cancel', prompts => array['How many orders are there?'], follow_up => 'x')");
+        await env.Database.WaitUntilAsync("select count(*) >= 2 from agent.steps s join agent.tasks t on t.id = s.task_id where t.batch_id = @id", new { id });
+        using var http = new HttpClient { BaseAddress = env.DashboardUrl };
+
+        using var cancelled = await http.PostAsync($"/api/batches/{id}/cancel", null, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
+        await env.Database.WaitUntilAsync("select finished_at is not null from agent.batches where id = @id", new { id }, TimeSpan.FromSeconds(8));
+        Assert.Equal("cancelled|1|none", await env.Database.ScalarAsync<string>(
+            "select concat_ws('|', status, cancelled, coalesce(follow_up_task_id::text, 'none')) from agent.batches where id = @id", new { id }));
+        Assert.Contains("its batch was cancelled", await env.Database.ScalarAsync<string>(
+            "select error_message from agent.tasks where batch_id = @id", new { id }), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ScheduleFire_WhoseTemplateCannotBeExpanded_FailsItsHangfireJobWithTheReason()
+    {
+        await env.Database.ScalarAsync<string>(
+            "select agent.upsert_schedule(name => 'broken', cron => '0 2 * * *', template => 'x {{nope}}', source_sql => 'select 1 as a')");
+        var storage = env.WorkerServices.GetRequiredService<JobStorage>();
+        await WaitForRecurringJobAsync(storage, "agent-schedule:broken");
+
+        var jobId = ((IRecurringJobManagerV2)env.WorkerServices.GetRequiredService<IRecurringJobManager>()).TriggerJob("agent-schedule:broken");
+
+        var monitoring = storage.GetMonitoringApi();
+        for (var i = 0; i < 100 && monitoring.JobDetails(jobId)?.History.Any(h => h.StateName == "Failed") != true; i++)
+        {
+            await Task.Delay(100, Ct);
+        }
+        var failure = monitoring.JobDetails(jobId)!.History.First(h => h.StateName == "Failed");
+        Assert.Contains("{{nope}} names no column", failure.Data["ExceptionMessage"], StringComparison.Ordinal);
+        await env.Database.ScalarAsync<bool>("select agent.delete_schedule('broken')");
+    }
+
+    [Fact]
+    public async Task Rest_StrictInputOnBatchesAndTasks()
+    {
+        using var http = new HttpClient { BaseAddress = env.DashboardUrl };
+        async Task<(HttpStatusCode Status, string? Detail)> PostAsync(string path, string body, string type = "application/json")
+        {
+            using var response = await http.PostAsync(path, new StringContent(body, Encoding.UTF8, type), Ct);
+            return (response.StatusCode, (string?)(await response.Content.ReadFromJsonAsync<JsonObject>(Ct))?["detail"]);
+        }
+
+        var noOffset = await PostAsync("/api/batches", """{"name": "n", "prompts": ["a"], "deadline": "2099-01-01T00:00:00"}""");
+        var numbers = await PostAsync("/api/batches", """{"name": "n", "prompts": [1, 2]}""");
+        var surrogate = await PostAsync("/api/tasks", """{"prompt": "half \udc00 a pair"}""");
+        var plain = await PostAsync("/api/batches", "hello", "text/plain");
+        var unknownBatch = await PostAsync("/api/tasks", """{"prompt": "a", "batch_id": 987654321}""");
+        var first = await PostAsync("/api/batches", """{"name": "keyed", "prompts": ["a"], "idempotency_key": "rest-key"}""");
+        var conflict = await PostAsync("/api/batches", """{"name": "keyed", "prompts": ["b"], "idempotency_key": "rest-key"}""");
+
+        Assert.Equal((HttpStatusCode.BadRequest, "\"deadline\" must be a date-time in ISO 8601 with its offset, e.g. \"2026-01-01T02:00:00Z\"."), noOffset);
+        Assert.Equal((HttpStatusCode.BadRequest, "\"prompts\" must be an array of strings."), numbers);
+        Assert.Equal(HttpStatusCode.BadRequest, surrogate.Status);
+        Assert.StartsWith("\"prompt\" holds half a surrogate pair", surrogate.Detail, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, plain.Status);
+        Assert.Contains("Content-Type: application/json", plain.Detail, StringComparison.Ordinal);
+        Assert.Equal((HttpStatusCode.BadRequest, "batch_id 987654321 names no batch (batches are made by agent.enqueue_batch)"), unknownBatch);
+        Assert.Equal(HttpStatusCode.Created, first.Status);
+        Assert.Equal(HttpStatusCode.Conflict, conflict.Status);
+        Assert.StartsWith("idempotency_key \"rest-key\" was already used for batch", conflict.Detail, StringComparison.Ordinal);
+    }
+
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 
     private static List<RecurringJobDto> RecurringJobs(JobStorage storage)
