@@ -6,7 +6,7 @@ using Hangfire.Dashboard.Pages;
 
 namespace AgentWorker.Dashboard.Pages;
 
-/// <summary>A Hangfire dashboard page in the dashboard's own layout, with HTML-encoding helpers.</summary>
+/// <summary>A Hangfire dashboard page in the dashboard's own layout, with HTML-encoding helpers. Every text is encoded.</summary>
 internal abstract class AgentPage : RazorPage
 {
     protected abstract string Title { get; }
@@ -25,16 +25,33 @@ internal abstract class AgentPage : RazorPage
 
     protected abstract void Render();
 
+    /// <summary>Answers 404 with a message (the page still renders in the layout).</summary>
+    protected void NotFound(string message)
+    {
+        Context.Response.StatusCode = (int)HttpStatusCode.NotFound;
+        WriteLiteral($"<div class=\"alert alert-warning agent-not-found\">{E(message)}</div>");
+    }
+
     protected static string E(object? value) => WebUtility.HtmlEncode(Convert.ToString(value, CultureInfo.InvariantCulture) ?? "");
 
     protected static string Ms(double? value) => value is { } v ? v.ToString("F1", CultureInfo.InvariantCulture) : "";
 
+    protected static string YesNo(bool? value) => value switch { true => "yes", false => "no", _ => "" };
+
+    protected static string Shorten(string? text, int max) => text is null || text.Length <= max ? text ?? "" : text[..max] + "…";
+
     protected static string StatusLabel(string status) => status switch
     {
-        TaskStatuses.Succeeded => "label-success",
+        TaskStatuses.Succeeded or "finished" => "label-success",
         TaskStatuses.Failed => "label-danger",
         TaskStatuses.Running => "label-info",
         TaskStatuses.Cancelled => "label-default",
         _ => "label-warning",
     };
+
+    /// <summary>A query-string value, or null when absent or blank.</summary>
+    protected string? QueryValue(string name) => Query(name) is { Length: > 0 } value && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;
+
+    protected long? QueryLong(string name) =>
+        long.TryParse(QueryValue(name), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : null;
 }

@@ -1,3 +1,4 @@
+using AgentWorker.Jobs.Batches;
 using AgentWorker.Jobs.Tasks;
 using Dapper;
 using Npgsql;
@@ -10,23 +11,34 @@ namespace AgentWorker.Dashboard.Pages;
 /// </summary>
 internal sealed class AgentTaskQueries([FromKeyedServices(AppDatabase.Key)] NpgsqlDataSource dataSource, DefaultModel defaultModel)
 {
-    private const string RecentSql = """
-        select t.id, t.status, t.prompt, t.hangfire_job_id as HangfireJobId, t.created_at as CreatedAt,
-               extract(epoch from t.finished_at - t.created_at) * 1000 as TotalMs,
+    public const int PageSize = 50;
+
+    private const string ListSql = """
+        select t.id, t.status, t.prompt, t.batch_id as BatchId, coalesce(t.effective_model, t.model, @defaultModel) as Model,
+               t.hangfire_job_id as HangfireJobId, t.created_at as CreatedAt,
+               extract(epoch from coalesce(t.finished_at, now()) - t.created_at) * 1000 as TotalMs,
                (select count(*) from agent.steps s where s.task_id = t.id and s.kind = 'model')::int as Turns,
                (select count(*) from agent.steps s where s.task_id = t.id and s.kind = 'tool')::int as ToolCalls,
                t.input_tokens as InputTokens, t.cached_tokens as CachedTokens, t.output_tokens as OutputTokens,
                coalesce(t.result_text, t.error_code || ': ' || t.error_message) as Outcome
           from agent.tasks t
-         where @status::text is null or t.status = @status
+         where (@status::text is null or t.status = @status)
+           and (@batch::bigint is null or t.batch_id = @batch)
+           and (@model::text is null or coalesce(t.effective_model, t.model, @defaultModel) = @model)
+           and (@before::bigint is null or t.id < @before)
          order by t.id desc
          limit @limit
         """;
 
-    public IReadOnlyList<TaskRow> Recent(string? status, int limit)
+    /// <summary>A page of tasks, newest first, and whether older ones follow.</summary>
+    public (IReadOnlyList<TaskRow> Rows, bool More) Tasks(TaskFilter filter, long? before)
     {
         using var connection = dataSource.OpenConnection();
-        return connection.Query<TaskRow>(RecentSql, new { status, limit }).AsList();
+        var rows = connection.Query<TaskRow>(ListSql, new
+        {
+            filter.Status, filter.Batch, filter.Model, before, limit = PageSize + 1, defaultModel = defaultModel.Name,
+        }).AsList();
+        return rows.Count > PageSize ? (rows[..PageSize], true) : (rows, false);
     }
 
     public TaskDetails? Task(long id)
@@ -37,11 +49,54 @@ internal sealed class AgentTaskQueries([FromKeyedServices(AppDatabase.Key)] Npgs
         return task is null ? null : task with { Steps = results.Read<StepSummary>().AsList() };
     }
 
+    /// <summary>What each tool call of the task returned to the model, by step.</summary>
+    public IReadOnlyDictionary<int, string> ToolOutputs(long id)
+    {
+        using var connection = dataSource.OpenConnection();
+        return connection.Query<(int Seq, string Output)>("""
+            select s.seq, string_agg(i ->> 'output', E'\n') from agent.steps s, jsonb_array_elements(s.items) i
+             where s.task_id = @id and s.kind = 'tool' and i ->> 'type' = 'function_call_output'
+             group by s.seq
+            """, new { id }).ToDictionary(r => r.Seq, r => r.Output);
+    }
+
+    public IReadOnlyList<BatchDetails> Batches(long? before, int limit)
+    {
+        using var connection = dataSource.OpenConnection();
+        return connection.Query<BatchDetails>(BatchClient.BatchColumns + """
+             where (@before::bigint is null or b.id < @before) order by b.id desc limit @limit
+            """, new { before, limit }).AsList();
+    }
+
+    public BatchDetails? Batch(long id)
+    {
+        using var connection = dataSource.OpenConnection();
+        return connection.QuerySingleOrDefault<BatchDetails>(BatchClient.BatchColumns + " where b.id = @id", new { id });
+    }
+
+    public IReadOnlyList<BatchResult> BatchResults(long id)
+    {
+        using var connection = dataSource.OpenConnection();
+        return connection.Query<BatchResult>("""
+            select batch, task, prompt, status, result, error, input_tokens as InputTokens, cached_tokens as CachedTokens,
+                   output_tokens as OutputTokens, reasoning_tokens as ReasoningTokens, duration_ms::float8 as DurationMs
+              from agent.batch_results where batch = @id order by task
+            """, new { id }).AsList();
+    }
+
+    /// <summary>The task list's filters, from the query string.</summary>
+    public sealed record TaskFilter(string? Status, long? Batch, string? Model)
+    {
+        public bool Any => Status is not null || Batch is not null || Model is not null;
+    }
+
     public sealed record TaskRow
     {
         public long Id { get; init; }
         public required string Status { get; init; }
         public required string Prompt { get; init; }
+        public long? BatchId { get; init; }
+        public string? Model { get; init; }
         public string? HangfireJobId { get; init; }
         public DateTime CreatedAt { get; init; }
         public double? TotalMs { get; init; }

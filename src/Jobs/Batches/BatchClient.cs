@@ -9,7 +9,7 @@ namespace AgentWorker.Jobs.Batches;
 /// <inheritdoc />
 internal sealed partial class BatchClient([FromKeyedServices(AppDatabase.Key)] NpgsqlDataSource dataSource, TimeProvider time) : IBatchClient
 {
-    private const string BatchColumns = """
+    internal const string BatchColumns = """
         select b.id, b.name, b.status, b.total, coalesce(c.queued, 0)::int as Queued, coalesce(c.running, 0)::int as Running,
                b.succeeded, b.failed, b.cancelled,
                case when b.total = 0 then (case when b.status = 'pending' or b.status = 'running' then 0 else 1 end)
