@@ -75,6 +75,7 @@ public sealed class AgentPagesBrowserTests(AgentEnvironment env) : IClassFixture
     [Fact]
     public async Task RunningTask_GainsItsStepsOnThePageWithoutAReload()
     {
+        await env.WaitForIdleAsync();
         await SimulatorFaults.InjectAsync(env.Simulator.BaseUrl, new { kind = "slow", skip = 1, delay_ms = 2_500 }, Ct);
         var id = await env.Database.ScalarAsync<long>("select agent.enqueue(prompt => 'How many products are there?')");
         await env.Database.WaitUntilAsync("select count(*) >= 2 from agent.steps where task_id = @id", new { id });

@@ -169,9 +169,11 @@ public sealed class BatchTests(AgentEnvironment env) : IClassFixture<AgentEnviro
         Assert.Contains("{{b}} names no column", (string?)(await bad.Content.ReadFromJsonAsync<JsonObject>(Ct))!["detail"], StringComparison.Ordinal);
         Assert.Equal(0L, await env.Database.ScalarAsync<long>("select count(*) from agent.batches where name = 'rest-bad'")); // nothing kept
 
-        using var later = await http.PostAsync("/api/batches", Json("""{"name": "later", "prompts": ["a", "b"], "deadline": "2099-01-01T00:00:00Z"}"""), Ct);
-        var laterId = (long)(await later.Content.ReadFromJsonAsync<JsonObject>(Ct))!["id"]!;
-        await env.Database.ScalarAsync<object>("update agent.tasks set run_at = now() + interval '1 hour' where batch_id = @laterId and status = 'queued'", new { laterId });
+        // A batch whose tasks wait an hour (so none can finish before the cancel): tasks join an open batch by batch_id.
+        var laterId = await env.Database.ScalarAsync<long>("insert into agent.batches (name, status) values ('later', 'running') returning id");
+        using var joined = await http.PostAsync("/api/tasks", Json($$"""{"prompt": "a", "run_at": "2099-01-01T00:00:00Z", "batch_id": {{laterId}}}"""), Ct);
+        Assert.Equal(HttpStatusCode.Created, joined.StatusCode);
+        Assert.Equal(1, await env.Database.ScalarAsync<int>("select total from agent.batches where id = @laterId", new { laterId }));
         using var cancelled = await http.PostAsync($"/api/batches/{laterId}/cancel", null, Ct);
         using var cancelledAgain = await http.PostAsync($"/api/batches/{laterId}/cancel", null, Ct);
         Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
@@ -203,6 +205,7 @@ public sealed class BatchTests(AgentEnvironment env) : IClassFixture<AgentEnviro
     [Fact]
     public async Task CancelBatch_StopsItsRunningTasksWithinSeconds_AndEndsCancelled()
     {
+        await env.WaitForIdleAsync();
         await SimulatorFaults.InjectAsync(env.Simulator.BaseUrl, new { kind = "slow", skip = 1, delay_ms = 10_000 }, Ct);
         var id = await env.Database.ScalarAsync<long>("select agent.enqueue_batch(name => 'to cancel', prompts => array['How many orders are there?'], follow_up => 'x')");
         await env.Database.WaitUntilAsync("select count(*) >= 2 from agent.steps s join agent.tasks t on t.id = s.task_id where t.batch_id = @id", new { id });

@@ -151,7 +151,7 @@ public sealed class EndToEndTests(AgentEnvironment stack) : IClassFixture<AgentE
         Assert.Contains("Agent tasks", list, StringComparison.Ordinal);
         Assert.Contains($"Agent task #{id}", page, StringComparison.Ordinal);
         Assert.Contains("There are 100 rows in shop.products.", page, StringComparison.Ordinal);
-        var stepRows = page.Split("<tr><td>").Length - 1;
+        var stepRows = page.Split("<tr class=\"agent-step ").Length - 1;
         Assert.Equal(7, stepRows);
         foreach (var tool in new[] { "list_tables", "describe_table", "query" })
         {

@@ -12,7 +12,11 @@ public sealed class FaultRecoveryTests(AgentEnvironment env) : IClassFixture<Age
 {
     private sealed record ModelStep(int Seq, string SocketId, bool Chained, int Attempts, string? Recovery, string Transport);
 
-    private Task InjectAsync(object fault) => SimulatorFaults.InjectAsync(env.Simulator.BaseUrl, fault, TestContext.Current.CancellationToken);
+    private async Task InjectAsync(object fault)
+    {
+        await env.WaitForIdleAsync();
+        await SimulatorFaults.InjectAsync(env.Simulator.BaseUrl, fault, TestContext.Current.CancellationToken);
+    }
 
     /// <summary>Runs a 4-turn task whose second turn (the first chained one) meets the fault.</summary>
     private async Task<List<ModelStep>> RunWithFaultOnSecondTurnAsync(object? fault)

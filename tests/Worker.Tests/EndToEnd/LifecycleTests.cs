@@ -16,8 +16,11 @@ public sealed class LifecycleTests(AgentEnvironment env) : IClassFixture<AgentEn
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>The second model turn of the next task takes <paramref name="delayMs"/> before its first output.</summary>
-    private Task SlowSecondTurnAsync(int delayMs) =>
-        SimulatorFaults.InjectAsync(env.Simulator.BaseUrl, new { kind = "slow", skip = 1, delay_ms = delayMs }, Ct);
+    private async Task SlowSecondTurnAsync(int delayMs)
+    {
+        await env.WaitForIdleAsync();
+        await SimulatorFaults.InjectAsync(env.Simulator.BaseUrl, new { kind = "slow", skip = 1, delay_ms = delayMs }, Ct);
+    }
 
     private Task WaitForStepsAsync(long id, int count) =>
         env.Database.WaitUntilAsync("select count(*) >= @count from agent.steps where task_id = @id", new { id, count });

@@ -62,6 +62,7 @@ public sealed class ReasoningModelTests(ReasoningEnvironment env) : IClassFixtur
     [Fact]
     public async Task DroppedSocket_FullResendReplaysReasoningWithItsContent_AndTheTaskSucceeds()
     {
+        await env.WaitForIdleAsync();
         await SimulatorFaults.InjectAsync(env.Simulator.BaseUrl, new { kind = "drop", skip = 1, after_events = 3 }, TestContext.Current.CancellationToken);
         var id = await env.Database.ScalarAsync<long>("select agent.enqueue(prompt => 'How many orders are there?')");
 

@@ -79,6 +79,14 @@ public class AgentEnvironment : IAsyncLifetime
     }
 
     /// <summary>Waits until the task leaves queued/running; returns its final status.</summary>
+    /// <summary>
+    /// Waits until no task is running or due: a fault injected into the simulator next then hits the test's own task,
+    /// not one a previous test left running (a follow-up, a schedule's batch).
+    /// </summary>
+    public Task WaitForIdleAsync() =>
+        Database.WaitUntilAsync("select count(*) = 0 from agent.tasks where status = 'running' or (status = 'queued' and run_at <= now())",
+            null, TimeSpan.FromSeconds(60));
+
     public async Task<string> WaitForTaskAsync(long id, TimeSpan? timeout = null)
     {
         // Beyond the dispatcher's lease (60 s): a task whose job was lost is dispatched again by its sweep by then.
