@@ -13,6 +13,7 @@ internal static class AgentDashboardPages
         DashboardRoutes.Routes.AddRazorPage("/agent/batches", _ => new AgentBatchesPage());
         DashboardRoutes.Routes.AddRazorPage("/agent/batches/(?<id>\\d{1,18})", match => new AgentBatchPage(Id(match)));
         DashboardRoutes.Routes.Add("/agent/batches/(?<id>\\d{1,18})/results\\.csv", new BatchResultsCsvDispatcher());
+        DashboardRoutes.Routes.AddRazorPage("/agent/pool", _ => new AgentPoolPage());
         NavigationMenu.Items.Add(page => new MenuItem("Agent tasks", page.Url.To("/agent/tasks"))
         {
             Active = page.RequestPath.StartsWith("/agent/tasks", StringComparison.Ordinal),
@@ -20,6 +21,10 @@ internal static class AgentDashboardPages
         NavigationMenu.Items.Add(page => new MenuItem("Agent batches", page.Url.To("/agent/batches"))
         {
             Active = page.RequestPath.StartsWith("/agent/batches", StringComparison.Ordinal),
+        });
+        NavigationMenu.Items.Add(page => new MenuItem("Agent workers", page.Url.To("/agent/pool"))
+        {
+            Active = page.RequestPath.StartsWith("/agent/pool", StringComparison.Ordinal),
         });
     }
 

@@ -84,6 +84,16 @@ internal sealed class AgentTaskQueries([FromKeyedServices(AppDatabase.Key)] Npgs
             """, new { id }).AsList();
     }
 
+    /// <summary>The worker processes that reported within the last 30 s (<c>agent.worker_stats</c>).</summary>
+    public IReadOnlyList<(string Process, string Host, int Pid, DateTime StartedAt, double AgeSeconds, int Runs, int Slots, string Pool)> Workers()
+    {
+        using var connection = dataSource.OpenConnection();
+        return connection.Query<(string, string, int, DateTime, double, int, int, string)>("""
+            select process, host, pid, started_at, extract(epoch from now() - updated_at)::float8, runs, slots, pool::text
+              from agent.worker_stats where updated_at > now() - interval '30 seconds' order by host, pid
+            """).AsList();
+    }
+
     /// <summary>The task list's filters, from the query string.</summary>
     public sealed record TaskFilter(string? Status, long? Batch, string? Model)
     {

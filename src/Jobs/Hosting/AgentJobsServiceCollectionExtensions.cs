@@ -87,6 +87,7 @@ public static class AgentJobsServiceCollectionExtensions
         services.AddTransient<ScheduleJob>();
         services.AddHostedService<BatchExpander>();
         services.AddHostedService<ScheduleSync>();
+        services.AddHostedService<WorkerStatsPublisher>();
         services.AddSingleton<IReadinessCheck, ModelEndpointCheck>();
         services.AddSingleton<IReadinessCheck, ReaderLoginReadiness>();
         return services;

@@ -60,7 +60,7 @@ public sealed class AgentPagesBrowserTests(AgentEnvironment env) : IClassFixture
         Assert.Equal(7, await page.Locator("tr.agent-step").CountAsync());
         var firstTurn = await page.Locator("tr.agent-step-model").First.InnerTextAsync();
         Assert.Contains("ws", firstTurn, StringComparison.Ordinal);
-        Assert.Contains("new", firstTurn, StringComparison.Ordinal);
+        Assert.Matches("\t(new|reused)\t", firstTurn); // a warm socket from an earlier task, or a new one
         Assert.Contains("full resend", firstTurn, StringComparison.Ordinal);
         Assert.Contains("chained", await page.Locator("tr.agent-step-model").Nth(1).InnerTextAsync(), StringComparison.Ordinal);
         var outputs = page.Locator("details.agent-output");
@@ -146,5 +146,26 @@ public sealed class AgentPagesBrowserTests(AgentEnvironment env) : IClassFixture
         Assert.Contains("batch,task,status,prompt,result", await csv.TextAsync(), StringComparison.Ordinal);
         await page.ClickAsync("a.agent-batch-tasks");
         Assert.Equal(2, await page.Locator("tr.agent-task-row").CountAsync());
+    }
+
+    [Fact]
+    public async Task WorkersPage_ShowsEachLiveWorkerWithItsSocketPool_AndNotTheSilentOnes()
+    {
+        var id = await env.Database.ScalarAsync<long>("select agent.enqueue(prompt => 'How many customers are there?')");
+        Assert.Equal("succeeded", await env.WaitForTaskAsync(id));
+        await env.Database.WaitUntilAsync(
+            "select count(*) >= 1 from agent.worker_stats where (pool ->> 'handshakes')::int >= 1 and updated_at > now() - interval '10 seconds'");
+        await env.Database.ScalarAsync<object>("""
+            insert into agent.worker_stats (process, host, pid, started_at, updated_at, runs, slots, pool)
+            values ('gone:1:x', 'gone', 1, now() - interval '1 hour', now() - interval '1 minute', 0, 8, '{"open": 0}')
+            """);
+        var (chromium, page) = await OpenAsync("/agent/pool");
+        await using var _ = chromium;
+
+        var workers = page.Locator("tr.agent-worker");
+        Assert.Equal(1, await workers.CountAsync());
+        Assert.True(int.Parse(await workers.Locator(".agent-handshakes").InnerTextAsync(), System.Globalization.CultureInfo.InvariantCulture) >= 1);
+        Assert.Contains(Environment.MachineName, await workers.InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Contains("Agent workers", await page.Locator(".navbar, .list-group, body").First.InnerTextAsync(), StringComparison.Ordinal);
     }
 }
