@@ -8,6 +8,7 @@ internal static class AgentDashboardPages
 {
     public static void Register()
     {
+        AddHomeMetrics();
         DashboardRoutes.Routes.AddRazorPage("/agent/tasks", _ => new AgentTasksPage());
         DashboardRoutes.Routes.AddRazorPage("/agent/tasks/(?<id>\\d{1,18})", match => new AgentTaskPage(Id(match)));
         DashboardRoutes.Routes.AddRazorPage("/agent/batches", _ => new AgentBatchesPage());
@@ -26,6 +27,31 @@ internal static class AgentDashboardPages
         {
             Active = page.RequestPath.StartsWith("/agent/pool", StringComparison.Ordinal),
         });
+    }
+
+    /// <summary>The agent's numbers on Hangfire's home page, beside its own.</summary>
+    private static void AddHomeMetrics()
+    {
+        static AgentTaskQueries.HomeNumbers Numbers(RazorPage page) =>
+            page.Context.GetHttpContext().RequestServices.GetRequiredService<AgentTaskQueries>().Home();
+        static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+        DashboardMetric[] metrics =
+        [
+            new("agent:queued", "Agent tasks queued", page => new Metric(N(Numbers(page).Queued))),
+            new("agent:running", "Agent tasks running", page => new Metric(N(Numbers(page).Running)) { Style = MetricStyle.Info }),
+            new("agent:succeeded-today", "Agent tasks succeeded today", page => new Metric(N(Numbers(page).SucceededToday)) { Style = MetricStyle.Success }),
+            new("agent:failed-today", "Agent tasks failed today", page =>
+            {
+                var failed = Numbers(page).FailedToday;
+                return new Metric(N(failed)) { Style = failed > 0 ? MetricStyle.Danger : MetricStyle.Default };
+            }),
+            new("agent:tokens-today", "Tokens today", page => new Metric(N(Numbers(page).TokensToday))),
+            new("agent:median-turn", "Median model turn (last hour)", page =>
+                new Metric(Numbers(page).MedianTurnMs is { } ms ? ms.ToString("F0", CultureInfo.InvariantCulture) + " ms" : "none")),
+            new("agent:sockets", "Sockets leased / idle", page => new Metric($"{N(Numbers(page).SocketsLeased)} / {N(Numbers(page).SocketsIdle)}")),
+        ];
+        // Hangfire's home page shows the metrics given to UseDashboardMetrics, after its own.
+        Hangfire.GlobalConfigurationExtensions.UseDashboardMetrics(Hangfire.GlobalConfiguration.Configuration, metrics);
     }
 
     private static long Id(System.Text.RegularExpressions.Match match) =>

@@ -94,6 +94,48 @@ internal sealed class AgentTaskQueries([FromKeyedServices(AppDatabase.Key)] Npgs
             """).AsList();
     }
 
+    /// <summary>The home page's agent numbers (one round trip, cached for a second: Hangfire asks once per metric).</summary>
+    public HomeNumbers Home()
+    {
+        lock (_homeLock)
+        {
+            if (_home is { } cached && Environment.TickCount64 - _homeAt < 1000)
+            {
+                return cached;
+            }
+            using var connection = dataSource.OpenConnection();
+            _home = connection.QuerySingle<HomeNumbers>("""
+                select (select count(*) from agent.tasks where status = 'queued') as Queued,
+                       (select count(*) from agent.tasks where status = 'running') as Running,
+                       (select count(*) from agent.tasks where status = 'succeeded' and finished_at >= date_trunc('day', now())) as SucceededToday,
+                       (select count(*) from agent.tasks where status = 'failed' and finished_at >= date_trunc('day', now())) as FailedToday,
+                       (select coalesce(sum(input_tokens + output_tokens), 0) from agent.tasks where finished_at >= date_trunc('day', now())) as TokensToday,
+                       (select percentile_cont(0.5) within group (order by duration_ms) from agent.steps
+                         where kind = 'model' and started_at >= now() - interval '1 hour') as MedianTurnMs,
+                       (select coalesce(sum((pool ->> 'leased')::int), 0) from agent.worker_stats where updated_at > now() - interval '30 seconds') as SocketsLeased,
+                       (select coalesce(sum((pool ->> 'idle')::int), 0) from agent.worker_stats where updated_at > now() - interval '30 seconds') as SocketsIdle
+                """);
+            _homeAt = Environment.TickCount64;
+            return _home;
+        }
+    }
+
+    private readonly Lock _homeLock = new();
+    private HomeNumbers? _home;
+    private long _homeAt;
+
+    public sealed record HomeNumbers
+    {
+        public long Queued { get; init; }
+        public long Running { get; init; }
+        public long SucceededToday { get; init; }
+        public long FailedToday { get; init; }
+        public long TokensToday { get; init; }
+        public double? MedianTurnMs { get; init; }
+        public long SocketsLeased { get; init; }
+        public long SocketsIdle { get; init; }
+    }
+
     /// <summary>The task list's filters, from the query string.</summary>
     public sealed record TaskFilter(string? Status, long? Batch, string? Model)
     {

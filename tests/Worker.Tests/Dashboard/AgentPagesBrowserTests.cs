@@ -168,4 +168,22 @@ public sealed class AgentPagesBrowserTests(AgentEnvironment env) : IClassFixture
         Assert.Contains(Environment.MachineName, await workers.InnerTextAsync(), StringComparison.Ordinal);
         Assert.Contains("Agent workers", await page.Locator(".navbar, .list-group, body").First.InnerTextAsync(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task HomePage_ShowsTheAgentNumbers_AndTheAgentMenu()
+    {
+        var id = await env.Database.ScalarAsync<long>("select agent.enqueue(prompt => 'How many customers are there?')");
+        Assert.Equal("succeeded", await env.WaitForTaskAsync(id));
+        var (chromium, page) = await OpenAsync("/");
+        await using var _ = chromium;
+
+        var body = await page.Locator("body").InnerTextAsync();
+        foreach (var title in (string[])["Agent tasks queued", "Agent tasks running", "Agent tasks succeeded today", "Agent tasks failed today",
+                     "Tokens today", "Median model turn (last hour)", "Sockets leased / idle"])
+        {
+            Assert.Contains(title, body, StringComparison.Ordinal);
+        }
+        await page.ClickAsync("text=Agent tasks >> nth=0");
+        Assert.Contains("/hangfire/agent/tasks", page.Url, StringComparison.Ordinal);
+    }
 }
