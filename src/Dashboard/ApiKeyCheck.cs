@@ -54,7 +54,7 @@ internal static class ApiKeyCheck
         return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), expected);
     }
 
-    private static bool IsLoopback(string url)
+    internal static bool IsLoopback(string url)
     {
         var host = url.Replace("://+", "://wildcard", StringComparison.Ordinal).Replace("://*", "://wildcard", StringComparison.Ordinal);
         if (!Uri.TryCreate(host, UriKind.Absolute, out var uri))

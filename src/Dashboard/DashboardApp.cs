@@ -30,6 +30,9 @@ public static class DashboardApp
         var urls = (builder.Configuration["urls"] ?? builder.Configuration["ASPNETCORE_URLS"] ?? DefaultUrl)
             .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         ApiKeyCheck.EnsureKeyWhenExposed(urls, apiKey);
+        var users = DashboardSignIn.Users(builder.Configuration);
+        DashboardSignIn.EnsureUsersWhenExposed(urls.Where(u => !ApiKeyCheck.IsLoopback(u)), users);
+        builder.Services.AddDashboardSignIn();
         builder.Services.AddHostedService<MigrateOnStart>();
         builder.Services.AddAgentTasks(builder.Configuration);
         var app = AgentJobsServiceCollectionExtensions.AppConnectionString(builder.Configuration);
@@ -40,14 +43,22 @@ public static class DashboardApp
         web.UseExceptionHandler();
         web.UseTaskApiErrors();
         web.UseApiKey(apiKey);
+        web.UseDashboardSignIn(users);
         web.MapOpenApi(TaskApiDocument.Path);
         web.MapGet("/", () => Results.Redirect("/hangfire"));
         web.MapHealth();
         web.MapTaskApi();
         web.MapBatchApi();
         RegisterPagesOnce();
-        // The default filter admits local requests only: the dashboard is bound to loopback.
-        web.MapHangfireDashboard("/hangfire", new DashboardOptions { DashboardTitle = "Agent worker", DisplayStorageConnectionString = false });
+        web.MapSignIn(users);
+        // With users: signed-in users only, viewers read-only. Without: local requests only (the host is on loopback).
+        web.MapHangfireDashboard("/hangfire", new DashboardOptions
+        {
+            DashboardTitle = "Agent worker",
+            DisplayStorageConnectionString = false,
+            Authorization = [new DashboardSignIn.AuthorizationFilter(users.Count > 0)],
+            IsReadOnlyFunc = context => DashboardSignIn.IsReadOnly(context, users.Count > 0),
+        });
         return web;
     }
 

@@ -1,0 +1,176 @@
+using System.Net;
+using System.Security.Claims;
+using Hangfire.Dashboard;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Identity;
+
+namespace AgentWorker.Dashboard;
+
+/// <summary>A dashboard user: a password hash (<c>Dashboard hash-password</c> makes one) and a role.</summary>
+public sealed class DashboardUser
+{
+    /// <summary>ASP.NET Core Identity's PBKDF2 hash (V3 format) of the password.</summary>
+    public string? PasswordHash { get; set; }
+
+    /// <summary><c>viewer</c> (reads everything, changes nothing) or <c>operator</c> (also deletes, requeues, triggers). Default viewer.</summary>
+    public string Role { get; set; } = DashboardSignIn.Viewer;
+}
+
+/// <summary>
+/// Sign-in for the dashboard: users from configuration (<c>Dashboard__Users__&lt;name&gt;__PasswordHash</c> and
+/// <c>__Role</c>), a cookie session, and Hangfire's authorization filter. With users configured, every dashboard request
+/// needs a signed-in user (on loopback too), and only operators may change anything; without users, the dashboard admits
+/// local requests only (as Hangfire does) and the host refuses to listen beyond loopback.
+/// </summary>
+internal static class DashboardSignIn
+{
+    public const string Viewer = "viewer";
+    public const string Operator = "operator";
+    public const string SectionName = "Dashboard:Users";
+
+    private static readonly PasswordHasher<string> s_hasher = new();
+
+    /// <summary>Verified against for an unknown user, so it costs what a known one does.</summary>
+    private static readonly string s_decoy = s_hasher.HashPassword("", Guid.NewGuid().ToString());
+
+    public static string Hash(string password) => s_hasher.HashPassword("", password);
+
+    public static Dictionary<string, DashboardUser> Users(IConfiguration configuration)
+    {
+        var users = configuration.GetSection(SectionName).Get<Dictionary<string, DashboardUser>>() ?? [];
+        foreach (var (name, user) in users)
+        {
+            if (string.IsNullOrWhiteSpace(user.PasswordHash))
+            {
+                throw new InvalidOperationException($"Dashboard:Users:{name}:PasswordHash (environment Dashboard__Users__{name}__PasswordHash) is empty: make one with 'Dashboard hash-password'.");
+            }
+            if (user.Role is not (Viewer or Operator))
+            {
+                throw new InvalidOperationException($"Dashboard:Users:{name}:Role must be viewer or operator, got '{user.Role}'.");
+            }
+        }
+        return users;
+    }
+
+    /// <summary>Listening beyond loopback without any user would leave the dashboard open to no one (or, worse, to all).</summary>
+    public static void EnsureUsersWhenExposed(IEnumerable<string> exposed, IReadOnlyDictionary<string, DashboardUser> users)
+    {
+        var list = exposed.ToList();
+        if (list.Count > 0 && users.Count == 0)
+        {
+            throw new InvalidOperationException(
+                $"The dashboard listens on {string.Join(", ", list)}, beyond loopback, so it needs sign-in: add a user with "
+                + "Dashboard__Users__<name>__PasswordHash (make the hash with 'Dashboard hash-password') and "
+                + "Dashboard__Users__<name>__Role=operator (or viewer), or listen on 127.0.0.1 only.");
+        }
+    }
+
+    public static void AddDashboardSignIn(this IServiceCollection services)
+    {
+        services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(options =>
+        {
+            options.LoginPath = "/login";
+            options.LogoutPath = "/logout";
+            options.Cookie.Name = "agent-dashboard";
+            options.Cookie.HttpOnly = true;
+            options.Cookie.SameSite = SameSiteMode.Strict;
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            options.ExpireTimeSpan = TimeSpan.FromHours(8);
+            options.SlidingExpiration = true;
+        });
+        services.AddAuthorization();
+        services.AddAntiforgery();
+    }
+
+    /// <summary>
+    /// With users configured: a browser that is not signed in is sent to <c>/login</c> from any dashboard page.
+    /// </summary>
+    public static IApplicationBuilder UseDashboardSignIn(this IApplicationBuilder app, IReadOnlyDictionary<string, DashboardUser> users)
+    {
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+        if (users.Count > 0)
+        {
+            app.Use(async (context, next) =>
+            {
+                if (context.Request.Path.StartsWithSegments("/hangfire", StringComparison.Ordinal) && context.User.Identity?.IsAuthenticated != true)
+                {
+                    await context.ChallengeAsync();
+                    return;
+                }
+                await next(context);
+            });
+        }
+        return app;
+    }
+
+    public static void MapSignIn(this IEndpointRouteBuilder endpoints, IReadOnlyDictionary<string, DashboardUser> users)
+    {
+        endpoints.MapGet("/login", (HttpContext context, IAntiforgery antiforgery, string? returnUrl) =>
+            Results.Content(LoginPage(antiforgery.GetAndStoreTokens(context), returnUrl, error: null), "text/html; charset=utf-8"));
+        endpoints.MapPost("/login", async (HttpContext context, IAntiforgery antiforgery, [Microsoft.AspNetCore.Mvc.FromForm] LoginForm form) =>
+        {
+            var returnUrl = form.ReturnUrl is { } url && url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) ? url : "/hangfire";
+            var name = form.User ?? "";
+            var known = users.TryGetValue(name, out var user);
+            // The same work and the same answer for an unknown user and a wrong password.
+            var verified = s_hasher.VerifyHashedPassword("", known ? user!.PasswordHash! : s_decoy, form.Password ?? "") != PasswordVerificationResult.Failed;
+            if (!known || !verified)
+            {
+                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                return Results.Content(LoginPage(antiforgery.GetAndStoreTokens(context), returnUrl, "Unknown user or wrong password."), "text/html; charset=utf-8",
+                    statusCode: StatusCodes.Status401Unauthorized);
+            }
+            var identity = new ClaimsIdentity(
+                [new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.Role, user!.Role)], CookieAuthenticationDefaults.AuthenticationScheme);
+            await context.SignInAsync(new ClaimsPrincipal(identity));
+            return Results.LocalRedirect(returnUrl);
+        });
+        endpoints.MapPost("/logout", async (HttpContext context) =>
+        {
+            await context.SignOutAsync();
+            return Results.LocalRedirect("/login");
+        });
+    }
+
+    /// <summary>The body of <c>POST /login</c>.</summary>
+    public sealed record LoginForm(string? User, string? Password, string? ReturnUrl);
+
+    /// <summary>Hangfire's filter: with users, a signed-in user; without, local requests only.</summary>
+    public sealed class AuthorizationFilter(bool usersConfigured) : IDashboardAuthorizationFilter
+    {
+        public bool Authorize(DashboardContext context)
+        {
+            var http = context.GetHttpContext();
+            if (usersConfigured)
+            {
+                return http.User.Identity?.IsAuthenticated == true;
+            }
+            var remote = http.Connection.RemoteIpAddress;
+            return remote is not null && (IPAddress.IsLoopback(remote) || remote.Equals(http.Connection.LocalIpAddress));
+        }
+    }
+
+    /// <summary>Viewers change nothing: Hangfire hides its buttons and refuses its commands.</summary>
+    public static bool IsReadOnly(DashboardContext context, bool usersConfigured) =>
+        usersConfigured && !context.GetHttpContext().User.IsInRole(Operator);
+
+    private static string LoginPage(AntiforgeryTokenSet tokens, string? returnUrl, string? error) => $$"""
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>Sign in · Agent worker</title>
+        <style>body{font-family:sans-serif;background:#f5f5f5}form{max-width:320px;margin:80px auto;background:#fff;padding:24px;border:1px solid #ddd}
+        label{display:block;margin-top:12px}input{width:100%;padding:6px;box-sizing:border-box}button{margin-top:16px;padding:8px 16px}.error{color:#a94442}</style></head>
+        <body><form method="post" action="/login">
+        <h2>Agent worker</h2>
+        {{(error is null ? "" : $"<p class=\"error\">{WebUtility.HtmlEncode(error)}</p>")}}
+        <input type="hidden" name="{{WebUtility.HtmlEncode(tokens.FormFieldName)}}" value="{{WebUtility.HtmlEncode(tokens.RequestToken)}}">
+        <input type="hidden" name="returnUrl" value="{{WebUtility.HtmlEncode(returnUrl ?? "/hangfire")}}">
+        <label>User <input name="user" autocomplete="username" autofocus></label>
+        <label>Password <input name="password" type="password" autocomplete="current-password"></label>
+        <button type="submit">Sign in</button>
+        </form></body></html>
+        """;
+}

@@ -1,0 +1,89 @@
+using AgentWorker.Dashboard;
+using AgentWorker.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace AgentWorker.Tests.Dashboard;
+
+/// <summary>Sign-in with configured users: every dashboard page needs it, viewers change nothing, operators may.</summary>
+[Collection(AgentEnvironmentGroup.Name)]
+public sealed class SignInBrowserTests(AgentEnvironment env) : IClassFixture<AgentEnvironment>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private async Task<WebApplication> StartDashboardAsync()
+    {
+        var web = DashboardApp.Create(
+        [
+            $"--ConnectionStrings:App={env.Database.ConnectionString}", "--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning",
+            $"--Dashboard:Users:alice:PasswordHash={DashboardSignIn.Hash("alice-secret")}", "--Dashboard:Users:alice:Role=operator",
+            $"--Dashboard:Users:bob:PasswordHash={DashboardSignIn.Hash("bob-secret")}",
+        ]);
+        await web.StartAsync(Ct);
+        return web;
+    }
+
+    private static bool RecurringJobExists(Hangfire.JobStorage storage, string id)
+    {
+        using var connection = storage.GetConnection();
+        return Hangfire.Storage.StorageConnectionExtensions.GetRecurringJobs(connection).Any(j => j.Id == id);
+    }
+
+    private static async Task SignInAsync(IPage page, string user, string password)
+    {
+        await page.FillAsync("input[name=user]", user);
+        await page.FillAsync("input[name=password]", password);
+        await page.ClickAsync("button[type=submit]");
+    }
+
+    [Fact]
+    public async Task WithUsers_EveryPageNeedsSignIn_AWrongPasswordIsRefused_AndAViewerCannotTriggerWhatAnOperatorCan()
+    {
+        await env.Database.ScalarAsync<string>("select agent.upsert_schedule(name => 'signin-nightly', cron => '0 2 * * *', prompts => array['How many orders?'])");
+        var storage = env.WorkerServices.GetRequiredService<Hangfire.JobStorage>();
+        for (var i = 0; i < 100 && !RecurringJobExists(storage, "agent-schedule:signin-nightly"); i++)
+        {
+            await Task.Delay(100, Ct);
+        }
+        Assert.True(RecurringJobExists(storage, "agent-schedule:signin-nightly"));
+        await using var web = await StartDashboardAsync();
+        var url = web.Urls.First();
+        await using var chromium = await Chromium.LaunchAsync();
+
+        using var anonymous = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        using var refused = await anonymous.GetAsync(url + "/hangfire/agent/tasks", Ct);
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, refused.StatusCode);
+        Assert.Contains("/login", refused.Headers.Location?.ToString(), StringComparison.Ordinal);
+
+        var viewer = await chromium.Browser.NewPageAsync();
+        await viewer.GotoAsync(url + "/hangfire/recurring");
+        Assert.Contains("/login", viewer.Url, StringComparison.Ordinal);
+        await SignInAsync(viewer, "bob", "wrong");
+        Assert.Contains("Unknown user or wrong password.", await viewer.Locator(".error").InnerTextAsync(), StringComparison.Ordinal);
+        await SignInAsync(viewer, "nobody", "bob-secret");
+        Assert.Contains("Unknown user or wrong password.", await viewer.Locator(".error").InnerTextAsync(), StringComparison.Ordinal);
+        await SignInAsync(viewer, "bob", "bob-secret");
+        Assert.EndsWith("/hangfire/recurring", viewer.Url, StringComparison.Ordinal);
+        Assert.Contains("agent-schedule:signin-nightly", await viewer.Locator("body").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, await viewer.Locator("button:has-text('Trigger now')").CountAsync());
+
+        var operatorPage = await (await chromium.Browser.NewContextAsync()).NewPageAsync();
+        await operatorPage.GotoAsync(url + "/hangfire/recurring");
+        await SignInAsync(operatorPage, "alice", "alice-secret");
+        Assert.True(await operatorPage.Locator("button:has-text('Trigger now')").CountAsync() > 0);
+        await env.Database.ScalarAsync<bool>("select agent.delete_schedule('signin-nightly')");
+    }
+
+    [Fact]
+    public void ListeningBeyondLoopbackWithoutUsers_RefusesToStart_NamingTheSetting()
+    {
+        var refused = Assert.Throws<InvalidOperationException>(() => DashboardApp.Create(
+            [$"--ConnectionStrings:App={env.Database.ConnectionString}", "--urls", "http://0.0.0.0:0", "--Api:Key=k"]));
+
+        Assert.Contains("Dashboard__Users__<name>__PasswordHash", refused.Message, StringComparison.Ordinal);
+        var badRole = Assert.Throws<InvalidOperationException>(() => DashboardApp.Create(
+            [$"--ConnectionStrings:App={env.Database.ConnectionString}", $"--Dashboard:Users:x:PasswordHash={DashboardSignIn.Hash("p")}", "--Dashboard:Users:x:Role=admin"]));
+        Assert.Contains("viewer or operator", badRole.Message, StringComparison.Ordinal);
+    }
+}
