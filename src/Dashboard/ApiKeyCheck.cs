@@ -7,45 +7,45 @@ namespace AgentWorker.Dashboard;
 /// <summary>Requires the API key on <c>/api</c>; refuses to start without one when listening beyond loopback.</summary>
 internal static class ApiKeyCheck
 {
-    /// <summary>Fails start-up when a non-loopback address is configured and <c>Api:Key</c> is empty.</summary>
-    public static void EnsureKeyWhenExposed(IEnumerable<string> urls, ApiKeyOptions options)
+    /// <summary>
+    /// Guards <c>/api</c>: with <c>Api:Key</c>, the key (or, when the dashboard has users, a signed-in session); without a
+    /// key but with users, a signed-in session; with neither, nothing (the host then listens on loopback only). A viewer's
+    /// session reads (GET) and changes nothing; an operator's does both. Runs after authentication.
+    /// </summary>
+    public static IApplicationBuilder UseApiKey(this IApplicationBuilder app, ApiKeyOptions options, bool usersConfigured)
     {
-        if (!string.IsNullOrEmpty(options.Key))
-        {
-            return;
-        }
-        var exposed = urls.Where(u => !IsLoopback(u)).ToList();
-        if (exposed.Count > 0)
-        {
-            throw new InvalidOperationException(
-                $"The dashboard listens on {string.Join(", ", exposed)}, beyond loopback, so the task API needs a key: "
-                + "set Api__Key (clients send 'Authorization: Bearer <key>'), or listen on 127.0.0.1 only.");
-        }
-    }
-
-    public static IApplicationBuilder UseApiKey(this IApplicationBuilder app, ApiKeyOptions options)
-    {
-        if (string.IsNullOrEmpty(options.Key))
+        if (string.IsNullOrEmpty(options.Key) && !usersConfigured)
         {
             return app;
         }
-        var expected = Encoding.UTF8.GetBytes(options.Key);
+        var expected = string.IsNullOrEmpty(options.Key) ? null : Encoding.UTF8.GetBytes(options.Key);
         return app.Use(async (context, next) =>
         {
-            if (context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal) && !HasKey(context.Request, expected))
+            if (!context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal)
+                || (expected is not null && HasKey(context.Request, expected))
+                || (usersConfigured && SessionMay(context)))
             {
-                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                await context.Response.WriteAsJsonAsync(new
-                {
-                    title = "API key required",
-                    status = 401,
-                    detail = "Send the key as 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'.",
-                }, context.RequestAborted);
+                await next(context);
                 return;
             }
-            await next(context);
+            var signedIn = context.User.Identity?.IsAuthenticated == true;
+            context.Response.StatusCode = signedIn ? StatusCodes.Status403Forbidden : StatusCodes.Status401Unauthorized;
+            await context.Response.WriteAsJsonAsync(new
+            {
+                title = signedIn ? "Operators only" : expected is null ? "Sign-in required" : "API key required",
+                status = context.Response.StatusCode,
+                detail = signedIn
+                    ? "A viewer's session reads the API (GET) but changes nothing; an operator's, or the API key, may."
+                    : (expected is null ? "" : "Send the key as 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'. ")
+                      + (usersConfigured ? "A signed-in dashboard session (/login) works too." : ""),
+            }, context.RequestAborted);
         });
     }
+
+    private static bool SessionMay(HttpContext context) =>
+        context.User.Identity?.IsAuthenticated == true
+        && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)
+            || context.User.IsInRole(DashboardSignIn.Operator));
 
     private static bool HasKey(HttpRequest request, byte[] expected)
     {

@@ -29,9 +29,13 @@ public static class DashboardApp
         var apiKey = builder.Configuration.GetSection(ApiKeyOptions.SectionName).Get<ApiKeyOptions>() ?? new ApiKeyOptions();
         var urls = (builder.Configuration["urls"] ?? builder.Configuration["ASPNETCORE_URLS"] ?? DefaultUrl)
             .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        ApiKeyCheck.EnsureKeyWhenExposed(urls, apiKey);
         var users = DashboardSignIn.Users(builder.Configuration);
-        DashboardSignIn.EnsureUsersWhenExposed(urls.Where(u => !ApiKeyCheck.IsLoopback(u)), users);
+        ExposureCheck.EnsureProtectedWhenExposed(urls, apiKey, users);
+        if (string.IsNullOrEmpty(builder.Configuration["AllowedHosts"]) && urls.All(ApiKeyCheck.IsLoopback))
+        {
+            // On loopback, only loopback names: a page on another site that rebinds its name to 127.0.0.1 is refused.
+            builder.Configuration["AllowedHosts"] = "localhost;127.0.0.1;[::1]";
+        }
         builder.Services.AddDashboardSignIn();
         builder.Services.AddHostedService<MigrateOnStart>();
         builder.Services.AddAgentTasks(builder.Configuration);
@@ -42,7 +46,8 @@ public static class DashboardApp
         var web = builder.Build();
         web.UseExceptionHandler();
         web.UseTaskApiErrors();
-        web.UseApiKey(apiKey);
+        web.UseSignInSessions();
+        web.UseApiKey(apiKey, users.Count > 0);
         web.UseDashboardSignIn(users);
         web.MapOpenApi(TaskApiDocument.Path);
         web.MapGet("/", () => Results.Redirect("/hangfire"));

@@ -54,19 +54,6 @@ internal static class DashboardSignIn
         return users;
     }
 
-    /// <summary>Listening beyond loopback without any user would leave the dashboard open to no one (or, worse, to all).</summary>
-    public static void EnsureUsersWhenExposed(IEnumerable<string> exposed, IReadOnlyDictionary<string, DashboardUser> users)
-    {
-        var list = exposed.ToList();
-        if (list.Count > 0 && users.Count == 0)
-        {
-            throw new InvalidOperationException(
-                $"The dashboard listens on {string.Join(", ", list)}, beyond loopback, so it needs sign-in: add a user with "
-                + "Dashboard__Users__<name>__PasswordHash (make the hash with 'Dashboard hash-password') and "
-                + "Dashboard__Users__<name>__Role=operator (or viewer), or listen on 127.0.0.1 only.");
-        }
-    }
-
     public static void AddDashboardSignIn(this IServiceCollection services)
     {
         services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(options =>
@@ -87,11 +74,27 @@ internal static class DashboardSignIn
     /// <summary>
     /// With users configured: a browser that is not signed in is sent to <c>/login</c> from any dashboard page.
     /// </summary>
-    public static IApplicationBuilder UseDashboardSignIn(this IApplicationBuilder app, IReadOnlyDictionary<string, DashboardUser> users)
+    public static IApplicationBuilder UseSignInSessions(this IApplicationBuilder app)
     {
         app.UseAuthentication();
         app.UseAuthorization();
-        app.UseAntiforgery();
+        // A login form that expired (its antiforgery token) is shown again with a word, not answered with an error.
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context);
+            }
+            catch (BadHttpRequestException) when (context.Request.Path.StartsWithSegments("/login", StringComparison.Ordinal) && !context.Response.HasStarted)
+            {
+                context.Response.Redirect("/login?expired=1");
+            }
+        });
+        return app.UseAntiforgery();
+    }
+
+    public static IApplicationBuilder UseDashboardSignIn(this IApplicationBuilder app, IReadOnlyDictionary<string, DashboardUser> users)
+    {
         if (users.Count > 0)
         {
             app.Use(async (context, next) =>
@@ -109,11 +112,12 @@ internal static class DashboardSignIn
 
     public static void MapSignIn(this IEndpointRouteBuilder endpoints, IReadOnlyDictionary<string, DashboardUser> users)
     {
-        endpoints.MapGet("/login", (HttpContext context, IAntiforgery antiforgery, string? returnUrl) =>
-            Results.Content(LoginPage(antiforgery.GetAndStoreTokens(context), returnUrl, error: null), "text/html; charset=utf-8"));
+        endpoints.MapGet("/login", (HttpContext context, IAntiforgery antiforgery, string? returnUrl, string? expired) =>
+            Results.Content(LoginPage(antiforgery.GetAndStoreTokens(context), IsLocal(returnUrl) ? returnUrl : null,
+                expired is null ? null : "The sign-in form had expired: please sign in again."), "text/html; charset=utf-8"));
         endpoints.MapPost("/login", async (HttpContext context, IAntiforgery antiforgery, [Microsoft.AspNetCore.Mvc.FromForm] LoginForm form) =>
         {
-            var returnUrl = form.ReturnUrl is { } url && url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) ? url : "/hangfire";
+            var returnUrl = IsLocal(form.ReturnUrl) ? form.ReturnUrl! : "/hangfire";
             var name = form.User ?? "";
             var known = users.TryGetValue(name, out var user);
             // The same work and the same answer for an unknown user and a wrong password.
@@ -129,15 +133,22 @@ internal static class DashboardSignIn
             await context.SignInAsync(new ClaimsPrincipal(identity));
             return Results.LocalRedirect(returnUrl);
         });
-        endpoints.MapPost("/logout", async (HttpContext context) =>
+        endpoints.MapPost("/logout", async (HttpContext context, [Microsoft.AspNetCore.Mvc.FromForm] LogoutForm _) =>
         {
             await context.SignOutAsync();
             return Results.LocalRedirect("/login");
         });
     }
 
+    /// <summary>The body of <c>POST /logout</c> (only its antiforgery token matters).</summary>
+    public sealed record LogoutForm(string? Unused = null);
+
+    /// <summary>A path of this site: one slash, then no slash or backslash (which browsers read as another host).</summary>
+    private static bool IsLocal(string? url) =>
+        url is { Length: > 0 } && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\')) && !url.Contains('\\', StringComparison.Ordinal);
+
     /// <summary>The body of <c>POST /login</c>.</summary>
-    public sealed record LoginForm(string? User, string? Password, string? ReturnUrl);
+    public sealed record LoginForm(string? User = null, string? Password = null, string? ReturnUrl = null);
 
     /// <summary>Hangfire's filter: with users, a signed-in user; without, local requests only.</summary>
     public sealed class AuthorizationFilter(bool usersConfigured) : IDashboardAuthorizationFilter

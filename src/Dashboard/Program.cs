@@ -7,12 +7,28 @@ if (args is ["hash-password", ..])
     var password = Console.In.ReadLine();
     if (string.IsNullOrEmpty(password))
     {
-        await Console.Error.WriteLineAsync("Usage: echo -n 'the password' | Dashboard hash-password   (reads one line from standard input)");
+        await Console.Error.WriteLineAsync("Usage: echo 'the password' | Dashboard hash-password   (reads one line from standard input)");
         return 64;
+    }
+    if (password.Length < 12)
+    {
+        await Console.Error.WriteLineAsync($"The password has {password.Length} characters; use at least 12.");
+        return 65;
     }
     await Console.Out.WriteLineAsync(DashboardSignIn.Hash(password));
     return 0;
 }
 
-await DashboardApp.Create(args).RunAsync();
+WebApplication web;
+try
+{
+    web = DashboardApp.Create(args);
+}
+catch (InvalidOperationException ex)
+{
+    // A configuration that cannot be served (exposed without a key or users, a bad user entry): said once, no stack.
+    await Console.Error.WriteLineAsync("Dashboard: " + ex.Message);
+    return 1;
+}
+await web.RunAsync();
 return 0;

@@ -19,11 +19,31 @@ internal abstract class AgentPage : RazorPage
         Layout = new LayoutPage(Title);
         WriteLiteral("<div class=\"row\"><div class=\"col-md-12\">");
         WriteLiteral($"<h1 class=\"page-header\">{E(Title)}</h1>");
+        WriteSignedIn();
         Render();
         WriteLiteral("</div></div>");
     }
 
     protected abstract void Render();
+
+    /// <summary>Who is signed in, and a way out (a form: signing out takes the antiforgery token).</summary>
+    private void WriteSignedIn()
+    {
+        var http = Context.GetHttpContext();
+        if (http.User.Identity?.IsAuthenticated != true)
+        {
+            return;
+        }
+        var tokens = http.RequestServices.GetRequiredService<Microsoft.AspNetCore.Antiforgery.IAntiforgery>().GetAndStoreTokens(http);
+        var role = http.User.IsInRole(DashboardSignIn.Operator) ? DashboardSignIn.Operator : DashboardSignIn.Viewer;
+        WriteLiteral($"""
+            <form class="agent-signed-in pull-right" method="post" action="/logout" style="margin-top: -50px">
+              signed in as <strong>{E(http.User.Identity.Name)}</strong> ({E(role)})
+              <input type="hidden" name="{E(tokens.FormFieldName)}" value="{E(tokens.RequestToken)}">
+              <button class="btn btn-xs btn-default" type="submit">Sign out</button>
+            </form>
+            """);
+    }
 
     /// <summary>Answers 404 with a message (the page still renders in the layout).</summary>
     protected void NotFound(string message)
@@ -49,8 +69,9 @@ internal abstract class AgentPage : RazorPage
         _ => "label-warning",
     };
 
-    /// <summary>A query-string value, or null when absent or blank.</summary>
-    protected string? QueryValue(string name) => Query(name) is { Length: > 0 } value && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;
+    /// <summary>A query-string value, or null when absent, blank or not storable text (a NUL cannot reach PostgreSQL).</summary>
+    protected string? QueryValue(string name) =>
+        Query(name) is { Length: > 0 } value && !string.IsNullOrWhiteSpace(value) && StorableText.IsStorable(value) ? value.Trim() : null;
 
     protected long? QueryLong(string name) =>
         long.TryParse(QueryValue(name), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : null;

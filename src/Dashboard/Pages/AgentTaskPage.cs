@@ -45,6 +45,7 @@ internal sealed class AgentTaskPage(long id) : AgentPage
             <p class="agent-task-meta">model <strong class="agent-model">{E(task.Model ?? "not configured here")}</strong>{(task.RequestedModel is null ? " (the default)" : "")}
             · priority {task.Priority} · max_steps {task.MaxSteps} · created {E(task.CreatedAt.ToString("u", CultureInfo.InvariantCulture))}{batch}{job}</p>
             <h3>Prompt</h3><pre class="agent-prompt" style="white-space: pre-wrap">{E(task.Prompt)}</pre>
+            {(task.Instructions is null ? "" : $"<h3>Instructions</h3><pre class=\"agent-instructions\" style=\"white-space: pre-wrap\">{E(task.Instructions)}</pre>")}
             """);
         WriteLive(task);
         WriteLiteral($$"""
@@ -106,13 +107,14 @@ internal sealed class AgentTaskPage(long id) : AgentPage
     private void AppendTimeline(StringBuilder html, TaskDetails task, bool finished)
     {
         var steps = task.Steps;
-        if (steps.Count == 0)
+        var inFlight = !finished && task.Status == TaskStatuses.Running;
+        if (steps.Count == 0 && !inFlight)
         {
             return;
         }
-        var start = steps[0].StartedAt;
-        var end = steps.Max(s => s.StartedAt.AddMilliseconds(s.DurationMs));
-        var inFlight = !finished && task.Status == TaskStatuses.Running;
+        // From the first step, or from the run's start while its first turn is still in flight.
+        var start = steps.Count > 0 ? steps[0].StartedAt : task.StartedAt ?? Service<TimeProvider>().GetUtcNow().UtcDateTime;
+        var end = steps.Count > 0 ? steps.Max(s => s.StartedAt.AddMilliseconds(s.DurationMs)) : start;
         var now = Service<TimeProvider>().GetUtcNow().UtcDateTime;
         if (inFlight && now > end)
         {
@@ -134,10 +136,10 @@ internal sealed class AgentTaskPage(long id) : AgentPage
         }
         if (inFlight)
         {
-            var last = steps[^1];
-            var from = last.StartedAt.AddMilliseconds(last.DurationMs);
+            var last = steps.Count > 0 ? steps[^1] : null;
+            var from = last is null ? start : last.StartedAt.AddMilliseconds(last.DurationMs);
             var left = (from - start).TotalMilliseconds / total * 100;
-            var what = last.Kind == StepKinds.Model ? "a tool call" : "a model turn";
+            var what = last?.Kind == StepKinds.Model ? "a tool call" : "a model turn";
             html.Append(CultureInfo.InvariantCulture,
                 $"<div class=\"agent-bar agent-bar-in-flight\" title=\"in flight: {what}\" style=\"position: absolute; top: 3px; bottom: 3px; left: {left:F2}%; right: 0; background: repeating-linear-gradient(45deg, #f0ad4e, #f0ad4e 6px, #fcf8e3 6px, #fcf8e3 12px)\"></div>");
         }
@@ -164,7 +166,7 @@ internal sealed class AgentTaskPage(long id) : AgentPage
             var call = new StringBuilder();
             if (!string.IsNullOrEmpty(step.Arguments))
             {
-                call.Append(CultureInfo.InvariantCulture, $"<code class=\"agent-arguments\">{E(step.Arguments)}</code>");
+                call.Append(CultureInfo.InvariantCulture, $"<code class=\"agent-arguments\">{E(Readable(step.Arguments))}</code>");
             }
             if (step.Error is not null)
             {
@@ -186,5 +188,21 @@ internal sealed class AgentTaskPage(long id) : AgentPage
                 """);
         }
         html.Append("</tbody></table>");
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions s_readable =
+        new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>Arguments as a person reads them: JSON without \u escapes for quotes and brackets (the page encodes them).</summary>
+    private static string Readable(string arguments)
+    {
+        try
+        {
+            return System.Text.Json.Nodes.JsonNode.Parse(arguments)?.ToJsonString(s_readable) ?? arguments;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return arguments;
+        }
     }
 }

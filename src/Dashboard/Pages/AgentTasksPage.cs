@@ -14,8 +14,14 @@ internal sealed class AgentTasksPage : AgentPage
     {
         var filter = new AgentTaskQueries.TaskFilter(
             QueryValue("status") is { } s && TaskStatuses.All.Contains(s) ? s : null, QueryLong("batch"), QueryValue("model"));
-        var (rows, more) = Service<AgentTaskQueries>().Tasks(filter, QueryLong("before"));
+        var before = QueryLong("before");
+        var (rows, more) = Service<AgentTaskQueries>().Tasks(filter, before);
         var baseUrl = Url.To("/agent/tasks");
+        var ignored = Ignored(filter, before);
+        if (ignored.Count > 0)
+        {
+            WriteLiteral($"<div class=\"alert alert-warning agent-ignored\">Ignored: {E(string.Join("; ", ignored))}.</div>");
+        }
 
         WriteLiteral("<p class=\"agent-status-filter\">");
         foreach (var status in TaskStatuses.All.Prepend(""))
@@ -32,7 +38,11 @@ internal sealed class AgentTasksPage : AgentPage
               <button class="btn btn-sm btn-default" type="submit">Filter</button>
             </form>
             """);
-        WriteLiteral($"<p class=\"agent-active-filter\">{E(Describe(filter))}</p>");
+        WriteLiteral($"<p class=\"agent-active-filter\">{E(Describe(filter))}{(before is null ? "" : $", older than task #{before}")}</p>");
+        if (before is not null)
+        {
+            WriteLiteral($"<p><a class=\"btn btn-xs btn-default agent-newest\" href=\"{baseUrl}{E(Link(filter, null))}\">← Newest</a></p>");
+        }
         if (rows.Count == 0)
         {
             WriteLiteral(filter.Any
@@ -61,6 +71,29 @@ internal sealed class AgentTasksPage : AgentPage
         {
             WriteLiteral($"<a class=\"btn btn-default agent-older\" href=\"{baseUrl}{E(Link(filter, rows[^1].Id))}\">Older tasks →</a>");
         }
+    }
+
+    /// <summary>Filter values that were given but could not be used, said back rather than silently dropped.</summary>
+    private List<string> Ignored(AgentTaskQueries.TaskFilter filter, long? before)
+    {
+        var ignored = new List<string>();
+        if (Query("status") is { Length: > 0 } status && filter.Status is null)
+        {
+            ignored.Add($"status \"{status}\" (one of {string.Join(", ", TaskStatuses.All)})");
+        }
+        if (Query("batch") is { Length: > 0 } batch && filter.Batch is null)
+        {
+            ignored.Add($"batch \"{batch}\" (a batch id)");
+        }
+        if (Query("model") is { Length: > 0 } model && filter.Model is null)
+        {
+            ignored.Add("model (not text)");
+        }
+        if (Query("before") is { Length: > 0 } older && before is null)
+        {
+            ignored.Add($"before \"{older}\" (a task id)");
+        }
+        return ignored;
     }
 
     private static string Describe(AgentTaskQueries.TaskFilter filter)

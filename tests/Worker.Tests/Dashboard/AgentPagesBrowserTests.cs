@@ -33,6 +33,8 @@ public sealed class AgentPagesBrowserTests(AgentEnvironment env) : IClassFixture
         Assert.Equal("queued", (await page.Locator(".agent-status-filter .active").InnerTextAsync()).Trim());
         await page.ClickAsync("a.agent-older");
         Assert.Equal(5, await page.Locator("tr.agent-task-row").CountAsync());
+        Assert.Contains("older than task #", await page.Locator(".agent-active-filter").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Equal(1, await page.Locator("a.agent-newest").CountAsync());
         Assert.Contains("later #1", await page.Locator("tr.agent-task-row").Last.InnerTextAsync(), StringComparison.Ordinal);
 
         await page.GotoAsync(At("/agent/tasks?status=running&model=paging-model"));
@@ -185,5 +187,41 @@ public sealed class AgentPagesBrowserTests(AgentEnvironment env) : IClassFixture
         }
         await page.ClickAsync("text=Agent tasks >> nth=0");
         Assert.Contains("/hangfire/agent/tasks", page.Url, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OddFiltersAreSaidBack_ANulDoesNotFail_AndAForeignHostIsRefused()
+    {
+        var (chromium, page) = await OpenAsync("/agent/tasks?status=bogus&batch=abc&model=a%00b&before=x");
+        await using var _ = chromium;
+
+        var ignored = await page.Locator(".agent-ignored").InnerTextAsync();
+        Assert.Contains("status \"bogus\"", ignored, StringComparison.Ordinal);
+        Assert.Contains("batch \"abc\"", ignored, StringComparison.Ordinal);
+        Assert.Contains("model (not text)", ignored, StringComparison.Ordinal);
+        Assert.Contains("before \"x\"", ignored, StringComparison.Ordinal);
+        using var http = new HttpClient();
+        foreach (var path in (string[])["/hangfire/agent/tasks", "/api/tasks"])
+        {
+            using var rebound = new HttpRequestMessage(HttpMethod.Get, new Uri(env.DashboardUrl, path)) { Headers = { Host = "evil.example" } };
+            using var response = await http.SendAsync(rebound, Ct);
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode); // a page rebinding its name to 127.0.0.1
+        }
+    }
+
+    [Fact]
+    public async Task ATaskWhoseFirstTurnIsInFlight_ShowsItAsSuch_AndItsInstructions()
+    {
+        await env.WaitForIdleAsync();
+        await SimulatorFaults.InjectAsync(env.Simulator.BaseUrl, new { kind = "slow", delay_ms = 3_000 }, Ct);
+        var id = await env.Database.ScalarAsync<long>("select agent.enqueue(prompt => 'How many orders are there?', instructions => 'Answer briefly.')");
+        await env.Database.WaitUntilAsync("select status = 'running' from agent.tasks where id = @id", new { id });
+        var (chromium, page) = await OpenAsync($"/agent/tasks/{id}");
+        await using var _ = chromium;
+
+        Assert.Equal("0", await page.Locator("#agent-live").GetAttributeAsync("data-steps"));
+        Assert.Equal(1, await page.Locator(".agent-bar-in-flight").CountAsync());
+        Assert.Equal("Answer briefly.", await page.Locator(".agent-instructions").InnerTextAsync());
+        Assert.Equal("succeeded", await env.WaitForTaskAsync(id));
     }
 }

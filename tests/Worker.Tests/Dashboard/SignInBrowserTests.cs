@@ -76,12 +76,67 @@ public sealed class SignInBrowserTests(AgentEnvironment env) : IClassFixture<Age
     }
 
     [Fact]
+    public async Task WithUsers_TheApiNeedsASessionOrTheKey_ViewersOnlyRead_AndSigningOutEndsTheSession()
+    {
+        await using var web = await StartDashboardAsync();
+        var url = web.Urls.First();
+        await using var chromium = await Chromium.LaunchAsync();
+        using var anonymous = new HttpClient();
+
+        using var refused = await anonymous.GetAsync(url + "/api/tasks", Ct);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode);
+
+        var viewer = await (await chromium.Browser.NewContextAsync()).NewPageAsync();
+        await viewer.GotoAsync(url + "/hangfire/agent/tasks");
+        await SignInAsync(viewer, "bob", "bob-secret");
+        Assert.Equal(200, (await viewer.APIRequest.GetAsync(url + "/api/tasks")).Status);
+        var viewerPost = await viewer.APIRequest.PostAsync(url + "/api/tasks", new() { DataObject = new { prompt = "from a viewer" } });
+        Assert.Equal(403, viewerPost.Status);
+        Assert.Contains("bob", await viewer.Locator(".agent-signed-in").InnerTextAsync(), StringComparison.Ordinal);
+        await viewer.ClickAsync(".agent-signed-in button");
+        Assert.Contains("/login", viewer.Url, StringComparison.Ordinal);
+        await viewer.GotoAsync(url + "/hangfire/agent/tasks");
+        Assert.Contains("/login", viewer.Url, StringComparison.Ordinal);
+
+        var operatorPage = await (await chromium.Browser.NewContextAsync()).NewPageAsync();
+        await operatorPage.GotoAsync(url + "/login");
+        await SignInAsync(operatorPage, "alice", "alice-secret");
+        var operatorPost = await operatorPage.APIRequest.PostAsync(url + "/api/tasks",
+            new() { DataObject = new { prompt = "from an operator", run_at = "2099-01-01T00:00:00Z" } });
+        Assert.Equal(201, operatorPost.Status);
+    }
+
+    [Fact]
+    public async Task Login_WithoutReturnUrl_WithAnExpiredForm_OrAForeignReturnUrl_NeverFails()
+    {
+        await using var web = await StartDashboardAsync();
+        var url = web.Urls.First();
+        using var noCookies = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false });
+
+        using var expired = await noCookies.PostAsync(url + "/login",
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["user"] = "alice", ["password"] = "alice-secret" }), Ct);
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, expired.StatusCode);
+        Assert.Equal("/login?expired=1", expired.Headers.Location?.ToString());
+
+        await using var chromium = await Chromium.LaunchAsync();
+        var page = await chromium.Browser.NewPageAsync();
+        await page.GotoAsync(url + "/login?returnUrl=" + Uri.EscapeDataString("/\\evil.example"));
+        await SignInAsync(page, "alice", "alice-secret");
+        Assert.EndsWith("/hangfire", page.Url.TrimEnd('/'), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ListeningBeyondLoopbackWithoutUsers_RefusesToStart_NamingTheSetting()
     {
         var refused = Assert.Throws<InvalidOperationException>(() => DashboardApp.Create(
             [$"--ConnectionStrings:App={env.Database.ConnectionString}", "--urls", "http://0.0.0.0:0", "--Api:Key=k"]));
+        var both = Assert.Throws<InvalidOperationException>(() => DashboardApp.Create(
+            [$"--ConnectionStrings:App={env.Database.ConnectionString}", "--urls", "http://0.0.0.0:0"]));
 
         Assert.Contains("Dashboard__Users__<name>__PasswordHash", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Api__Key", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("Api__Key", both.Message, StringComparison.Ordinal); // everything missing, in one message
+        Assert.Contains("Dashboard__Users__", both.Message, StringComparison.Ordinal);
         var badRole = Assert.Throws<InvalidOperationException>(() => DashboardApp.Create(
             [$"--ConnectionStrings:App={env.Database.ConnectionString}", $"--Dashboard:Users:x:PasswordHash={DashboardSignIn.Hash("p")}", "--Dashboard:Users:x:Role=admin"]));
         Assert.Contains("viewer or operator", badRole.Message, StringComparison.Ordinal);

@@ -1,0 +1,32 @@
+namespace AgentWorker.Dashboard;
+
+/// <summary>
+/// Listening beyond loopback, the host needs both locks: the REST API's key (<c>Api__Key</c>) and at least one dashboard
+/// user. Start-up fails naming everything that is missing, in one message.
+/// </summary>
+internal static class ExposureCheck
+{
+    public static void EnsureProtectedWhenExposed(IEnumerable<string> urls, ApiKeyOptions apiKey, IReadOnlyDictionary<string, DashboardUser> users)
+    {
+        var exposed = urls.Where(u => !ApiKeyCheck.IsLoopback(u)).ToList();
+        if (exposed.Count == 0)
+        {
+            return;
+        }
+        var missing = new List<string>();
+        if (string.IsNullOrEmpty(apiKey.Key))
+        {
+            missing.Add("the task API needs a key: set Api__Key (clients send 'Authorization: Bearer <key>')");
+        }
+        if (users.Count == 0)
+        {
+            missing.Add("the dashboard needs sign-in: add a user with Dashboard__Users__<name>__PasswordHash (make the hash with "
+                + "'Dashboard hash-password') and Dashboard__Users__<name>__Role=operator (or viewer)");
+        }
+        if (missing.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"The dashboard listens on {string.Join(", ", exposed)}, beyond loopback, so {string.Join("; and ", missing)}. Or listen on 127.0.0.1 only.");
+        }
+    }
+}
