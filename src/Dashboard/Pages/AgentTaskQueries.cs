@@ -77,11 +77,7 @@ internal sealed class AgentTaskQueries([FromKeyedServices(AppDatabase.Key)] Npgs
     public IReadOnlyList<BatchResult> BatchResults(long id)
     {
         using var connection = dataSource.OpenConnection();
-        return connection.Query<BatchResult>("""
-            select batch, task, prompt, status, result, error, input_tokens as InputTokens, cached_tokens as CachedTokens,
-                   output_tokens as OutputTokens, reasoning_tokens as ReasoningTokens, duration_ms::float8 as DurationMs
-              from agent.batch_results where batch = @id order by task
-            """, new { id }).AsList();
+        return connection.Query<BatchResult>(BatchClient.ResultsSql, new { id }).AsList();
     }
 
     /// <summary>The worker processes that reported within the last 30 s (<c>agent.worker_stats</c>).</summary>

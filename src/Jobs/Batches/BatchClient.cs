@@ -25,6 +25,13 @@ internal sealed partial class BatchClient([FromKeyedServices(AppDatabase.Key)] N
                 from agent.tasks t where t.batch_id = b.id) c on true
         """;
 
+    /// <summary>A batch's results (<c>@id</c>) in task order: shared with the dashboard's CSV download.</summary>
+    internal const string ResultsSql = """
+        select batch, task, prompt, status, result, error, input_tokens as InputTokens, cached_tokens as CachedTokens,
+               output_tokens as OutputTokens, reasoning_tokens as ReasoningTokens, duration_ms::float8 as DurationMs
+          from agent.batch_results where batch = @id order by task;
+        """;
+
     private const string ScheduleColumns = """
         select s.name, s.cron, s.time_zone as TimeZone, s.prompts, s.template, s.source_sql as SourceSql, s.instructions,
                s.model, s.priority, s.max_steps as MaxSteps, s.deadline_after as DeadlineAfter, s.follow_up as FollowUp,
@@ -108,10 +115,7 @@ internal sealed partial class BatchClient([FromKeyedServices(AppDatabase.Key)] N
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition("""
             select exists (select 1 from agent.batches where id = @id);
-            select batch, task, prompt, status, result, error, input_tokens as InputTokens, cached_tokens as CachedTokens,
-                   output_tokens as OutputTokens, reasoning_tokens as ReasoningTokens, duration_ms::float8 as DurationMs
-              from agent.batch_results where batch = @id order by task;
-            """, new { id }, cancellationToken: cancellationToken));
+            """ + ResultsSql, new { id }, cancellationToken: cancellationToken));
         var exists = await results.ReadSingleAsync<bool>();
         var rows = (await results.ReadAsync<BatchResult>()).AsList();
         return exists ? rows : null;

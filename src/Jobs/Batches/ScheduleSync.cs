@@ -103,28 +103,34 @@ internal sealed partial class ScheduleSync(
             schedules = (await connection.QueryAsync<ScheduleRow>(new CommandDefinition(
                 "select name, cron, time_zone as TimeZone, enabled from agent.schedules", cancellationToken: cancellationToken))).AsList();
         }
+        using var storageConnection = storage.GetConnection();
+        var existing = storageConnection.GetRecurringJobs()
+            .Where(j => j.Id.StartsWith(ScheduleJob.RecurringPrefix, StringComparison.Ordinal))
+            .ToDictionary(j => j.Id, StringComparer.Ordinal);
         var wanted = new HashSet<string>(StringComparer.Ordinal);
         foreach (var schedule in schedules.Where(s => s.Enabled))
         {
             var id = ScheduleJob.RecurringPrefix + schedule.Name;
+            wanted.Add(id);
+            // Every process reconciles every 30 s: a recurring job that already says the same is left alone.
+            if (existing.TryGetValue(id, out var job) && job.Cron == schedule.Cron && job.TimeZoneId == schedule.TimeZone && job.Error is null)
+            {
+                continue;
+            }
             try
             {
                 recurringJobs.AddOrUpdate(id, ScheduleJob.For(schedule.Name), schedule.Cron,
                     new RecurringJobOptions { TimeZone = TimeZoneInfo.FindSystemTimeZoneById(schedule.TimeZone), MisfireHandling = MisfireHandlingMode.Relaxed });
-                wanted.Add(id);
             }
             catch (Exception ex) when (ex is ArgumentException or TimeZoneNotFoundException or InvalidTimeZoneException)
             {
+                wanted.Remove(id);
                 LogScheduleRefused(schedule.Name, ex.Message);
             }
         }
-        using var storageConnection = storage.GetConnection();
-        foreach (var job in storageConnection.GetRecurringJobs())
+        foreach (var id in existing.Keys.Where(id => !wanted.Contains(id)))
         {
-            if (job.Id.StartsWith(ScheduleJob.RecurringPrefix, StringComparison.Ordinal) && !wanted.Contains(job.Id))
-            {
-                recurringJobs.RemoveIfExists(job.Id);
-            }
+            recurringJobs.RemoveIfExists(id);
         }
     }
 
