@@ -56,6 +56,7 @@ public static class DashboardApp
         web.MapBatchApi();
         RegisterPagesOnce();
         web.MapSignIn(users);
+        web.UseJobIdCheck();
         // With users: signed-in users only, viewers read-only. Without: local requests only (the host is on loopback).
         web.MapHangfireDashboard("/hangfire", new DashboardOptions
         {

@@ -15,6 +15,10 @@ internal static class AgentDashboardPages
         DashboardRoutes.Routes.AddRazorPage("/agent/batches/(?<id>\\d{1,18})", match => new AgentBatchPage(Id(match)));
         DashboardRoutes.Routes.Add("/agent/batches/(?<id>\\d{1,18})/results\\.csv", new BatchResultsCsvDispatcher());
         DashboardRoutes.Routes.AddRazorPage("/agent/pool", _ => new AgentPoolPage());
+        DashboardRoutes.Routes.AddRazorPage("/agent/no-such-job", context => new AgentNotFoundPage("There is no such job: a job id is a number."));
+        // Last, so it answers only what no route above takes.
+        DashboardRoutes.Routes.AddRazorPage("/agent/.*", match => new AgentNotFoundPage($"There is no page at {match.Value}."));
+        AddJobPageLink();
         NavigationMenu.Items.Add(page => new MenuItem("Agent tasks", page.Url.To("/agent/tasks"))
         {
             Active = page.RequestPath.StartsWith("/agent/tasks", StringComparison.Ordinal),
@@ -28,6 +32,36 @@ internal static class AgentDashboardPages
             Active = page.RequestPath.StartsWith("/agent/pool", StringComparison.Ordinal),
         });
     }
+
+    /// <summary>
+    /// Hangfire.PostgreSql answers a job page whose id is not a number with a 500 (it parses the id): such a request is
+    /// shown the dashboard's 404 instead.
+    /// </summary>
+    public static void UseJobIdCheck(this WebApplication web) => web.Use((context, next) =>
+    {
+        const string prefix = "/hangfire/jobs/details/";
+        var path = context.Request.Path.Value;
+        if (path is not null && path.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)
+            && !long.TryParse(path.AsSpan(prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out _))
+        {
+            context.Request.Path = "/hangfire/agent/no-such-job";
+        }
+        return next(context);
+    });
+
+    /// <summary>On the page of a job that mirrors an agent task, a link to the task's page.</summary>
+    private static void AddJobPageLink() =>
+        Hangfire.GlobalConfigurationExtensions.UseJobDetailsRenderer(Hangfire.GlobalConfiguration.Configuration, 10, dto =>
+        {
+            if (dto.JobDetails?.Job is not { } job || job.Type != typeof(AgentWorker.Jobs.Runs.AgentTaskJob) || job.Args is not [long taskId, ..])
+            {
+                return new NonEscapedString("");
+            }
+            var url = dto.Page.Url.To("/agent/tasks/" + taskId.ToString(CultureInfo.InvariantCulture));
+            return new NonEscapedString(
+                $"<div class=\"alert alert-info agent-job-task\">This job mirrors <a href=\"{url}\"><strong>agent task #{taskId}</strong></a>: " +
+                "its steps, timeline, tokens and result are on the task's page.</div>");
+        });
 
     /// <summary>The agent's numbers on Hangfire's home page, beside its own.</summary>
     private static void AddHomeMetrics()

@@ -127,6 +127,35 @@ public sealed class AgentPagesBrowserTests(AgentEnvironment env) : IClassFixture
         Assert.Equal(404, batch!.Status);
         var csv = await page.APIRequest.GetAsync(At("/agent/batches/987654321/results.csv"));
         Assert.Equal(404, csv.Status);
+        foreach (var path in new[] { "/agent/tasks/abc", "/agent/nothing-here" })
+        {
+            var response = await page.GotoAsync(At(path));
+            Assert.Equal(404, response!.Status);
+            Assert.Equal($"There is no page at {path}.", await page.Locator(".agent-not-found").InnerTextAsync());
+        }
+        // Hangfire.PostgreSql would answer these with a 500 (it parses the id).
+        foreach (var id in new[] { "abc", "99999999999999999999" })
+        {
+            var response = await page.GotoAsync(At("/jobs/details/" + id));
+            Assert.Equal(404, response!.Status);
+            Assert.Equal("There is no such job: a job id is a number.", await page.Locator(".agent-not-found").InnerTextAsync());
+        }
+    }
+
+    [Fact]
+    public async Task HangfireJobPage_LinksToItsTask()
+    {
+        var id = await env.Database.ScalarAsync<long>("select agent.enqueue(prompt => 'How many customers are there?')");
+        Assert.Equal("succeeded", await env.WaitForTaskAsync(id));
+        // The mirror records the job id off the critical path: it can trail the task's end.
+        await env.Database.WaitUntilAsync("select hangfire_job_id is not null from agent.tasks where id = @id", new { id }, TimeSpan.FromSeconds(30));
+        var jobId = await env.Database.ScalarAsync<string>("select hangfire_job_id from agent.tasks where id = @id", new { id });
+        var (chromium, page) = await OpenAsync("/jobs/details/" + jobId);
+        await using var _ = chromium;
+
+        await page.ClickAsync(".agent-job-task a");
+        Assert.EndsWith($"/hangfire/agent/tasks/{id}", page.Url, StringComparison.Ordinal);
+        Assert.Equal($"Agent task #{id}", (await page.Locator("h1.page-header").InnerTextAsync()).Trim());
     }
 
     [Fact]
