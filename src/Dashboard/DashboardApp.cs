@@ -3,7 +3,9 @@ using AgentWorker.Hosting;
 using AgentWorker.Jobs.Hosting;
 using AgentWorker.Jobs.Migrations;
 using AgentWorker.Jobs.Runs;
+using AgentWorker.Jobs.Telemetry;
 using Hangfire;
+using OpenTelemetry.Trace;
 
 namespace AgentWorker.Dashboard;
 
@@ -39,6 +41,8 @@ public static class DashboardApp
         builder.Services.AddDashboardSignIn();
         builder.Services.AddHostedService<MigrateOnStart>();
         builder.Services.AddAgentTasks(builder.Configuration);
+        builder.Services.AddAgentOpenTelemetry(builder.Configuration, "agent-dashboard", traces => traces.AddAspNetCoreInstrumentation(
+            options => options.Filter = context => !IsPolling(context.Request.Path)));
         var app = AgentJobsServiceCollectionExtensions.AppConnectionString(builder.Configuration);
         builder.Services.AddHangfire(hangfire => CancelTaskOnJobDeleted.Register(hangfire.UseAgentStorage(app), app));
         builder.Services.AddSingleton<AgentTaskQueries>();
@@ -67,6 +71,10 @@ public static class DashboardApp
         });
         return web;
     }
+
+    /// <summary>Requests that come every few seconds by themselves (health probes, the dashboard's live numbers): not traced.</summary>
+    private static bool IsPolling(PathString path) =>
+        path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz") || path.StartsWithSegments("/hangfire/stats");
 
     private static int s_pagesRegistered;
 

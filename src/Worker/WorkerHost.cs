@@ -2,6 +2,7 @@ using AgentWorker.Hosting;
 using AgentWorker.Jobs.Hosting;
 using AgentWorker.Jobs.Migrations;
 using AgentWorker.Jobs.Runs;
+using AgentWorker.Jobs.Telemetry;
 using Hangfire;
 
 namespace AgentWorker.Worker;
@@ -23,6 +24,7 @@ public static class WorkerHost
         builder.Services.AddHostedService<MigrateOnStart>();
         builder.Services.AddHostedService<StartupChecks>();
         builder.Services.AddAgentWorker(configuration);
+        builder.Services.AddAgentOpenTelemetry(configuration, "agent-worker");
 
         if (configuration["Worker:Concurrency"] is not null)
         {

@@ -30,9 +30,15 @@ public sealed class WorkerProcess : IDisposable
     /// Starts a worker on the App database <paramref name="app"/>, its tools reading <paramref name="target"/> (schema
     /// <c>shop</c>) as a read-only login, the simulator as its model; waits until it serves.
     /// </summary>
-    public static async Task<WorkerProcess> StartAsync(string app, string target, SimulatorHost simulator, params string[] extra)
+    public static Task<WorkerProcess> StartAsync(string app, string target, SimulatorHost simulator, params string[] extra) =>
+        StartAsync(app, target, simulator, new Dictionary<string, string>(), extra);
+
+    /// <summary>As above, with environment variables for the process (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c> ...).</summary>
+    public static async Task<WorkerProcess> StartAsync(string app, string target, SimulatorHost simulator,
+        IReadOnlyDictionary<string, string> environment, params string[] extra)
     {
         ArgumentNullException.ThrowIfNull(simulator);
+        ArgumentNullException.ThrowIfNull(environment);
         // The worker's own build output (its deps and runtimeconfig), in the configuration the caller was built in.
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0
         var worker = Repository.File($"src/Worker/bin/{configuration}/net10.0/Worker.dll");
@@ -54,6 +60,10 @@ public sealed class WorkerProcess : IDisposable
             .. extra])
         {
             start.ArgumentList.Add(arg);
+        }
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
         }
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
         var running = new WorkerProcess(process);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using AgentWorker.Jobs.Llm;
 using AgentWorker.Jobs.Tasks;
+using AgentWorker.Jobs.Telemetry;
 using AgentWorker.Jobs.Tools;
 using Microsoft.Extensions.Options;
 
@@ -17,13 +18,17 @@ internal sealed class AgentLoop(
     ToolRegistry tools,
     IOptions<LlmOptions> llmOptions,
     IOptions<AgentOptions> agentOptions,
-    TimeProvider time)
+    AgentMetrics metrics,
+    TimeProvider time,
+    TargetDatabase? target = null)
 {
     private readonly ModelClient _model = model;
     private readonly ToolRegistry _tools = tools;
     private readonly LlmOptions _llm = llmOptions.Value;
     private readonly AgentOptions _agent = agentOptions.Value;
     private readonly TimeProvider _time = time;
+    private readonly AgentMetrics _metrics = metrics;
+    private readonly string? _targetDatabase = target?.DatabaseName;
     /// <summary>Runs (or resumes, from <paramref name="checkpoint"/>: the task's stored steps) one task.</summary>
     public async Task<TaskOutcome> RunAsync(
         AgentTask task, IReadOnlyList<CheckpointStep> checkpoint, IStepSink steps, CancellationToken cancellationToken)
@@ -143,7 +148,22 @@ internal sealed class AgentLoop(
         {
             var startedAt = loop._time.GetUtcNow();
             var started = Stopwatch.GetTimestamp();
-            var record = await session.RunTurnAsync(CreateEvent, cancellationToken);
+            var model = task.Model ?? loop._llm.Model ?? "";
+            using var activity = AgentTelemetry.StartModelTurn(model, loop._llm.BaseUrl);
+            TurnRecord record;
+            try
+            {
+                record = await session.RunTurnAsync(CreateEvent, cancellationToken);
+            }
+            catch (Exception ex)
+            {
+                AgentTelemetry.Failed(activity, ex);
+                loop._metrics.ModelTurnFailed(model, ex is ModelException m ? m.Kind.ToString() : ex.GetType().Name,
+                    Stopwatch.GetElapsedTime(started).TotalSeconds);
+                throw;
+            }
+            AgentTelemetry.TurnDone(activity, record);
+            loop._metrics.ModelTurn(model, record, Stopwatch.GetElapsedTime(started).TotalSeconds);
             var modelTurn = record.Turn;
             _transcript.AddResponse(modelTurn.Output);
             var items = new JsonArray(modelTurn.Output.Select(o => (JsonNode)o.DeepClone()).ToArray()).ToJsonString();
@@ -206,7 +226,20 @@ internal sealed class AgentLoop(
             var arguments = Text(call["arguments"]) ?? "{}";
             var startedAt = loop._time.GetUtcNow();
             var started = Stopwatch.GetTimestamp();
+            // A name the model made up is not a tag value: it would be a new time series per invention.
+            var known = loop._tools.Knows(name) ? name : "unknown";
+            using var activity = AgentTelemetry.StartToolCall(known, callId, loop._targetDatabase);
             var result = await loop._tools.InvokeAsync(name, arguments, cancellationToken);
+            loop._metrics.ToolCall(known, result.IsError, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            if (activity is not null)
+            {
+                activity.SetTag("db.response.returned_rows", result.RowCount);
+                activity.SetTag("agent.tool.truncated", result.Truncated);
+                if (result.IsError)
+                {
+                    AgentTelemetry.Failed(activity, "tool_error", Truncate(result.Output, 500));
+                }
+            }
             var text = result.IsError ? "ERROR: " + result.Output : result.Output;
             var max = loop._agent.MaxToolOutputChars;
             if (text.Length > max)

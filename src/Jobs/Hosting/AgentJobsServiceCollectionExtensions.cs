@@ -53,6 +53,7 @@ public static class AgentJobsServiceCollectionExtensions
         services.AddSingleton<SocketPool>();
         services.AddHostedService<SocketPoolMaintenance>();
         services.AddSingleton<SocketPoolMetrics>();
+        services.AddSingleton<AgentMetrics>();
         // One long-lived client; pooled connections are renewed so DNS changes are seen.
         services.AddSingleton(sp => new HttpResponsesClient(
             new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan },

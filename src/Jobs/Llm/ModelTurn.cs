@@ -18,6 +18,9 @@ internal sealed record ModelTurn
     /// <summary>Milliseconds from sending the request to the terminal event: the model's and the network's share.</summary>
     public required double TransportMs { get; init; }
 
+    /// <summary>The model that answered, as the response names it (a dated snapshot of the one asked for), when it does.</summary>
+    public string? ResponseModel { get; init; }
+
     /// <summary>Bytes of the request as sent.</summary>
     public required int RequestBytes { get; init; }
 }

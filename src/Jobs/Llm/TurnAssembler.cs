@@ -82,11 +82,15 @@ internal sealed class TurnAssembler(long startedTimestamp)
             TimeToFirstOutputMs = _firstOutputMs < 0 ? elapsed : _firstOutputMs,
             TransportMs = elapsed,
             RequestBytes = requestBytes,
+            ResponseModel = _responseModel,
         };
     }
 
+    private string? _responseModel;
+
     private (string, IReadOnlyList<JsonObject>, TokenUsage) Complete(JsonObject? response)
     {
+        _responseModel = response?["model"] is JsonValue model && model.TryGetValue<string>(out var name) ? name : null;
         var id = (string?)response?["id"] ?? _responseId
             ?? throw new ModelException(ModelFailureKind.Protocol, "response.completed carried no response id.");
         // Terminal events may omit output ("sparse" output): rebuild it from output_item.done events.

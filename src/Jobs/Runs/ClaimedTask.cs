@@ -16,6 +16,12 @@ internal sealed record ClaimedTask : AgentTask
     /// <summary>The task's mirror job, when one exists already (an earlier attempt made it).</summary>
     public string? HangfireJobId { get; init; }
 
+    /// <summary>The W3C traceparent of the enqueue that made the task, when it was traced: the run's span links to it.</summary>
+    public string? TraceParent { get; init; }
+
+    /// <summary>Seconds from when the task came due to this claim; null for a take-over of an expired claim.</summary>
+    public double? QueueWaitSeconds { get; init; }
+
     /// <summary>False when the model is at its shared cap: the task is snoozed instead of run.</summary>
     public bool SlotAcquired { get; init; }
 }

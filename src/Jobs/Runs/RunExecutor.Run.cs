@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Globalization;
 using AgentWorker.Jobs.Llm;
+using AgentWorker.Jobs.Telemetry;
 using AgentWorker.Jobs.Tasks;
 using Microsoft.Extensions.Logging;
 
@@ -12,14 +14,22 @@ internal sealed partial class RunExecutor
 
     private async Task RunAsync(TaskRun run)
     {
+        var task = run.Task;
+        // The run's span: the model turns and tool calls below are its children.
+        using var activity = AgentTelemetry.StartRun(task.Id, task.Attempt, task.Model ?? llmOptions.Value.Model, task.TraceParent);
+        if (task.QueueWaitSeconds is { } waited)
+        {
+            metrics.QueueWait(waited);
+        }
         try
         {
             var end = await ExecuteAsync(run);
-            await WriteAsync(run, end);
+            await WriteAsync(run, end, activity);
         }
         catch (Exception ex)
         {
             // Never lost: the claim expires and the task is taken over, resuming after its last stored step.
+            AgentTelemetry.Failed(activity, ex);
             LogWriteFailed(ex, run.Id);
         }
         finally
@@ -77,9 +87,10 @@ internal sealed partial class RunExecutor
         : new RunEnd(reason);
 
     /// <summary>The one write of a run, by its stop reason; then Hangfire's mirror is told.</summary>
-    private async Task WriteAsync(TaskRun run, RunEnd end)
+    private async Task WriteAsync(TaskRun run, RunEnd end, Activity? activity)
     {
         var task = run.Task;
+        activity?.SetTag("agent.run.end", end.Reason.ToString());
         switch (end.Reason)
         {
             case StopReason.Completed or StopReason.Failed or StopReason.Deadline or StopReason.Cancelled:
@@ -91,6 +102,8 @@ internal sealed partial class RunExecutor
                     return;
                 }
                 LogFinished(task.Id, outcome.Status, outcome.Steps, end.Reason);
+                AgentTelemetry.RunDone(activity, outcome);
+                metrics.TaskFinished(outcome);
                 mirror.Finished(task, outcome with { ErrorMessage = finished.ErrorMessage ?? outcome.ErrorMessage }, finished.CancelReason,
                     run.Clock.Elapsed);
                 break;
@@ -98,6 +111,7 @@ internal sealed partial class RunExecutor
                 var delay = RunRetries.Delay(task.Retries);
                 var code = RunRetries.ErrorCode(end.Failure!);
                 LogRetrying(end.Failure!, task.Id, task.Retries + 1, _options.MaxRetries, delay.TotalSeconds);
+                AgentTelemetry.Failed(activity, end.Failure!);
                 if (await store.RetryAsync(task.Id, task.Owner, delay, code, end.Failure!.Message, CancellationToken.None))
                 {
                     mirror.Waiting(task, time.GetUtcNow() + delay, string.Create(CultureInfo.InvariantCulture,

@@ -27,6 +27,7 @@ internal sealed partial class RunExecutor(
     [FromKeyedServices(AppDatabase.ListenKey)] NpgsqlDataSource listenSource,
     IOptions<RunOptions> options,
     IOptions<LlmOptions> llmOptions,
+    Telemetry.AgentMetrics metrics,
     TimeProvider time,
     ILogger<RunExecutor> logger) : BackgroundService
 {

@@ -31,7 +31,7 @@ internal sealed partial class RunStore([FromKeyedServices(AppDatabase.Key)] Npgs
              order by t.priority desc, t.id
              limit @free
                for update skip locked),
-        picked as (select id from expired union all select id from due limit @free)
+        picked as (select id, true as takeover from expired union all select id, false from due limit @free)
         update agent.tasks t
            set status = 'running', attempt = t.attempt + 1, started_at = coalesce(t.started_at, now()),
                effective_model = coalesce(t.model, @defaultModel),
@@ -43,6 +43,9 @@ internal sealed partial class RunStore([FromKeyedServices(AppDatabase.Key)] Npgs
                   (t.cancel_requested_at is not null
                    or exists (select 1 from agent.batches b where b.id = t.batch_id and b.status = 'cancelled')) as CancelRequested,
                   t.lease_owner as Owner, t.retries, t.hangfire_job_id as HangfireJobId,
+                  t.trace_parent as TraceParent,
+                  -- how long a due task waited for a run (a take-over's wait is not a queue's)
+                  case when not p.takeover then extract(epoch from now() - greatest(t.created_at, t.run_at))::float8 end as QueueWaitSeconds,
                   agent.acquire_model_slot(coalesce(t.model, @defaultModel), t.id, @lease) as SlotAcquired;
         -- clamped before subtracting: PostgreSQL before 17 cannot subtract a stored 'infinity' or '-infinity'
         select extract(epoch from least(greatest(min(run_at), now()), now() + interval '1 day') - now())::float8

@@ -13,6 +13,12 @@ internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlData
             tool_config => @ToolConfig::jsonb, batch_id => @BatchId)
         """;
 
+    /// <summary>
+    /// The enqueue inside a traced operation: the trace's context is set for the statement, and the task stores it
+    /// (<c>agent.tasks.trace_parent</c>'s default), so its run's span links back here.
+    /// </summary>
+    private const string TracedEnqueueSql = EnqueueSql + " from (select set_config('agent.traceparent', @TraceParent, true)) as traced";
+
     /// <summary>The task, then its steps (<c>@id</c>, <c>@defaultModel</c>): shared with the dashboard's task page.</summary>
     internal const string TaskSql = """
         select id, status, prompt, instructions, coalesce(effective_model, model, @defaultModel) as Model,
@@ -35,10 +41,11 @@ internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlData
     {
         ArgumentNullException.ThrowIfNull(request);
         RefuseUnstorableText(request);
+        using var activity = Telemetry.AgentTelemetry.StartEnqueue(request.Model);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         try
         {
-            return await connection.ExecuteScalarAsync<long>(new CommandDefinition(EnqueueSql, new
+            var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(activity is null ? EnqueueSql : TracedEnqueueSql, new
             {
                 request.Prompt,
                 request.Instructions,
@@ -50,10 +57,14 @@ internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlData
                 Deadline = request.Deadline?.ToUniversalTime(),
                 ToolConfig = request.ToolConfig?.ToJsonString(),
                 request.BatchId,
+                TraceParent = activity?.Id,
             }, cancellationToken: cancellationToken));
+            activity?.SetTag("agent.task.id", id);
+            return id;
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.InvalidParameterValue or PostgresErrorCodes.CheckViolation)
         {
+            Telemetry.AgentTelemetry.Failed(activity, "invalid_request", ex.MessageText);
             throw new TaskValidationException(ex.MessageText, ex, FieldNamed(ex.MessageText));
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UniqueViolation && ex.MessageText.Contains("idempotency_key", StringComparison.Ordinal))

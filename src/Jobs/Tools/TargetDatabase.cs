@@ -35,6 +35,7 @@ internal sealed class TargetDatabase : IAsyncDisposable
                 "-c search_path=" + string.Join("\\,", options.SchemaList()));
         }
         UserName = builder.Username ?? "";
+        DatabaseName = builder.Database;
         DataSource = NpgsqlDataSource.Create(builder.ConnectionString);
     }
 
@@ -46,6 +47,9 @@ internal sealed class TargetDatabase : IAsyncDisposable
     internal SafetyLayers Layers { get; }
 
     public string UserName { get; }
+
+    /// <summary>The target database's name (<c>db.namespace</c> on tool spans), when the connection string names it.</summary>
+    public string? DatabaseName { get; }
 
     public NpgsqlDataSource DataSource { get; }
 

@@ -31,6 +31,9 @@ internal sealed class ToolRegistry
         }).ToArray());
     }
 
+    /// <summary>Whether a tool of that name exists (a model may call one that does not).</summary>
+    public bool Knows(string name) => _tools.ContainsKey(name);
+
     /// <summary>The <c>tools</c> array of a <c>response.create</c>.</summary>
     public JsonArray Definitions { get; }
 
