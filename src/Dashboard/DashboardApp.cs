@@ -32,13 +32,15 @@ public static class DashboardApp
         var urls = (builder.Configuration["urls"] ?? builder.Configuration["ASPNETCORE_URLS"] ?? DefaultUrl)
             .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var users = DashboardSignIn.Users(builder.Configuration);
-        ExposureCheck.EnsureProtectedWhenExposed(urls, apiKey, users);
+        var oidc = DashboardOidcOptions.From(builder.Configuration);
+        var signIn = users.Count > 0 || oidc is not null;
+        ExposureCheck.EnsureProtectedWhenExposed(urls, apiKey, signIn);
         if (string.IsNullOrEmpty(builder.Configuration["AllowedHosts"]) && urls.All(ApiKeyCheck.IsLoopback))
         {
             // On loopback, only loopback names: a page on another site that rebinds its name to 127.0.0.1 is refused.
             builder.Configuration["AllowedHosts"] = "localhost;127.0.0.1;[::1]";
         }
-        builder.Services.AddDashboardSignIn();
+        builder.Services.AddDashboardSignIn(oidc);
         builder.Services.AddHostedService<MigrateOnStart>();
         builder.Services.AddAgentTasks(builder.Configuration);
         builder.Services.AddAgentOpenTelemetry(builder.Configuration, "agent-dashboard", traces => traces.AddAspNetCoreInstrumentation(
@@ -51,23 +53,23 @@ public static class DashboardApp
         web.UseExceptionHandler();
         web.UseTaskApiErrors();
         web.UseSignInSessions();
-        web.UseApiKey(apiKey, users.Count > 0);
-        web.UseDashboardSignIn(users);
+        web.UseApiKey(apiKey, signIn);
+        web.UseDashboardSignIn(signIn);
         web.MapOpenApi(TaskApiDocument.Path);
         web.MapGet("/", () => Results.Redirect("/hangfire"));
         web.MapHealth();
         web.MapTaskApi();
         web.MapBatchApi();
         RegisterPagesOnce();
-        web.MapSignIn(users);
+        web.MapSignIn(users, oidc);
         web.UseJobIdCheck();
-        // With users: signed-in users only, viewers read-only. Without: local requests only (the host is on loopback).
+        // With users or OIDC: signed-in users only, viewers read-only. Without: local requests only (the host is on loopback).
         web.MapHangfireDashboard("/hangfire", new DashboardOptions
         {
             DashboardTitle = "Agent worker",
             DisplayStorageConnectionString = false,
-            Authorization = [new DashboardSignIn.AuthorizationFilter(users.Count > 0)],
-            IsReadOnlyFunc = context => DashboardSignIn.IsReadOnly(context, users.Count > 0),
+            Authorization = [new DashboardSignIn.AuthorizationFilter(signIn)],
+            IsReadOnlyFunc = context => DashboardSignIn.IsReadOnly(context, signIn),
         });
         return web;
     }

@@ -54,15 +54,21 @@ internal static class DashboardSignIn
         return users;
     }
 
-    public static void AddDashboardSignIn(this IServiceCollection services)
+    public static void AddDashboardSignIn(this IServiceCollection services, DashboardOidcOptions? oidc)
     {
-        services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(options =>
+        var authentication = services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme);
+        if (oidc is not null)
+        {
+            authentication.AddOpenIdConnect(DashboardOidcOptions.Scheme, oidc.Configure);
+        }
+        authentication.AddCookie(options =>
         {
             options.LoginPath = "/login";
             options.LogoutPath = "/logout";
             options.Cookie.Name = "agent-dashboard";
             options.Cookie.HttpOnly = true;
-            options.Cookie.SameSite = SameSiteMode.Strict;
+            // Strict would drop the session on the provider's redirect back (a cross-site navigation) with OIDC.
+            options.Cookie.SameSite = oidc is null ? SameSiteMode.Strict : SameSiteMode.Lax;
             options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             options.ExpireTimeSpan = TimeSpan.FromHours(8);
             options.SlidingExpiration = true;
@@ -93,9 +99,9 @@ internal static class DashboardSignIn
         return app.UseAntiforgery();
     }
 
-    public static IApplicationBuilder UseDashboardSignIn(this IApplicationBuilder app, IReadOnlyDictionary<string, DashboardUser> users)
+    public static IApplicationBuilder UseDashboardSignIn(this IApplicationBuilder app, bool signInRequired)
     {
-        if (users.Count > 0)
+        if (signInRequired)
         {
             app.Use(async (context, next) =>
             {
@@ -110,11 +116,20 @@ internal static class DashboardSignIn
         return app;
     }
 
-    public static void MapSignIn(this IEndpointRouteBuilder endpoints, IReadOnlyDictionary<string, DashboardUser> users)
+    public static void MapSignIn(this IEndpointRouteBuilder endpoints, IReadOnlyDictionary<string, DashboardUser> users, DashboardOidcOptions? oidc)
     {
-        endpoints.MapGet("/login", (HttpContext context, IAntiforgery antiforgery, string? returnUrl, string? expired) =>
-            Results.Content(LoginPage(antiforgery.GetAndStoreTokens(context), IsLocal(returnUrl) ? returnUrl : null,
-                expired is null ? null : "The sign-in form had expired: please sign in again."), "text/html; charset=utf-8"));
+        var page = new LoginPageOptions(users.Count > 0, oidc?.DisplayName);
+        endpoints.MapGet("/login", (HttpContext context, IAntiforgery antiforgery, string? returnUrl, string? expired, string? denied) =>
+            Results.Content(LoginPage(page, antiforgery.GetAndStoreTokens(context), IsLocal(returnUrl) ? returnUrl : null,
+                expired is not null ? "The sign-in form had expired: please sign in again."
+                : denied is not null ? $"Sign-in with {oidc?.DisplayName} did not admit you: ask for a dashboard role, or try again." : null),
+                "text/html; charset=utf-8"));
+        if (oidc is not null)
+        {
+            // The provider's round trip; it comes back to /signin-oidc, then to the page asked for.
+            endpoints.MapGet(DashboardOidcOptions.ChallengePath, (string? returnUrl) => Results.Challenge(
+                new AuthenticationProperties { RedirectUri = IsLocal(returnUrl) ? returnUrl : "/hangfire" }, [DashboardOidcOptions.Scheme]));
+        }
         endpoints.MapPost("/login", async (HttpContext context, IAntiforgery antiforgery, [Microsoft.AspNetCore.Mvc.FromForm] LoginForm form) =>
         {
             var returnUrl = IsLocal(form.ReturnUrl) ? form.ReturnUrl! : "/hangfire";
@@ -125,7 +140,7 @@ internal static class DashboardSignIn
             if (!known || !verified)
             {
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                return Results.Content(LoginPage(antiforgery.GetAndStoreTokens(context), returnUrl, "Unknown user or wrong password."), "text/html; charset=utf-8",
+                return Results.Content(LoginPage(page, antiforgery.GetAndStoreTokens(context), returnUrl, "Unknown user or wrong password."), "text/html; charset=utf-8",
                     statusCode: StatusCodes.Status401Unauthorized);
             }
             var identity = new ClaimsIdentity(
@@ -169,19 +184,32 @@ internal static class DashboardSignIn
     public static bool IsReadOnly(DashboardContext context, bool usersConfigured) =>
         usersConfigured && !context.GetHttpContext().User.IsInRole(Operator);
 
-    private static string LoginPage(AntiforgeryTokenSet tokens, string? returnUrl, string? error) => $$"""
-        <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>Sign in · Agent worker</title>
-        <style>body{font-family:sans-serif;background:#f5f5f5}form{max-width:320px;margin:80px auto;background:#fff;padding:24px;border:1px solid #ddd}
-        label{display:block;margin-top:12px}input{width:100%;padding:6px;box-sizing:border-box}button{margin-top:16px;padding:8px 16px}.error{color:#a94442}</style></head>
-        <body><form method="post" action="/login">
-        <h2>Agent worker</h2>
-        {{(error is null ? "" : $"<p class=\"error\">{WebUtility.HtmlEncode(error)}</p>")}}
-        <input type="hidden" name="{{WebUtility.HtmlEncode(tokens.FormFieldName)}}" value="{{WebUtility.HtmlEncode(tokens.RequestToken)}}">
-        <input type="hidden" name="returnUrl" value="{{WebUtility.HtmlEncode(returnUrl ?? "/hangfire")}}">
-        <label>User <input name="user" autocomplete="username" autofocus></label>
-        <label>Password <input name="password" type="password" autocomplete="current-password"></label>
-        <button type="submit">Sign in</button>
-        </form></body></html>
-        """;
+    /// <summary>What the sign-in page offers: the password form (users configured), a provider's button (OIDC).</summary>
+    private sealed record LoginPageOptions(bool Passwords, string? Provider);
+
+    private static string LoginPage(LoginPageOptions options, AntiforgeryTokenSet tokens, string? returnUrl, string? error)
+    {
+        var back = returnUrl ?? "/hangfire";
+        var provider = options.Provider is null ? "" : $"""
+            <p><a class="agent-oidc" href="{DashboardOidcOptions.ChallengePath}?returnUrl={WebUtility.HtmlEncode(Uri.EscapeDataString(back))}">Sign in with {WebUtility.HtmlEncode(options.Provider)}</a></p>
+            """;
+        var form = !options.Passwords ? "" : $"""
+            <input type="hidden" name="{WebUtility.HtmlEncode(tokens.FormFieldName)}" value="{WebUtility.HtmlEncode(tokens.RequestToken)}">
+            <input type="hidden" name="returnUrl" value="{WebUtility.HtmlEncode(back)}">
+            <label>User <input name="user" autocomplete="username" autofocus></label>
+            <label>Password <input name="password" type="password" autocomplete="current-password"></label>
+            <button type="submit">Sign in</button>
+            """;
+        return $$"""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>Sign in · Agent worker</title>
+            <style>body{font-family:sans-serif;background:#f5f5f5}form{max-width:320px;margin:80px auto;background:#fff;padding:24px;border:1px solid #ddd}
+            label{display:block;margin-top:12px}input{width:100%;padding:6px;box-sizing:border-box}button{margin-top:16px;padding:8px 16px}.error{color:#a94442}</style></head>
+            <body><form method="post" action="/login">
+            <h2>Agent worker</h2>
+            {{(error is null ? "" : $"<p class=\"error\">{WebUtility.HtmlEncode(error)}</p>")}}
+            {{provider}}{{form}}
+            </form></body></html>
+            """;
+    }
 }

@@ -2,11 +2,11 @@ namespace AgentWorker.Dashboard;
 
 /// <summary>
 /// Listening beyond loopback, the host needs both locks: the REST API's key (<c>Api__Key</c>) and at least one dashboard
-/// user. Start-up fails naming everything that is missing, in one message.
+/// user or an OpenID Connect provider. Start-up fails naming everything that is missing, in one message.
 /// </summary>
 internal static class ExposureCheck
 {
-    public static void EnsureProtectedWhenExposed(IEnumerable<string> urls, ApiKeyOptions apiKey, IReadOnlyDictionary<string, DashboardUser> users)
+    public static void EnsureProtectedWhenExposed(IEnumerable<string> urls, ApiKeyOptions apiKey, bool signIn)
     {
         var exposed = urls.Where(u => !ApiKeyCheck.IsLoopback(u)).ToList();
         if (exposed.Count == 0)
@@ -18,10 +18,11 @@ internal static class ExposureCheck
         {
             missing.Add("the task API needs a key: set Api__Key (clients send 'Authorization: Bearer <key>')");
         }
-        if (users.Count == 0)
+        if (!signIn)
         {
             missing.Add("the dashboard needs sign-in: add a user with Dashboard__Users__<name>__PasswordHash (make the hash with "
-                + "'Dashboard hash-password') and Dashboard__Users__<name>__Role=operator (or viewer)");
+                + "'Dashboard hash-password') and Dashboard__Users__<name>__Role=operator (or viewer), or an OpenID Connect "
+                + "provider with Dashboard__Oidc__Authority, __ClientId, __ClientSecret and __OperatorRoles");
         }
         if (missing.Count > 0)
         {
