@@ -1,6 +1,7 @@
 using AgentWorker.Jobs.Agent;
 using AgentWorker.Jobs.Batches;
 using AgentWorker.Jobs.Llm;
+using AgentWorker.Jobs.Maintenance;
 using AgentWorker.Jobs.Migrations;
 using AgentWorker.Jobs.Runs;
 using AgentWorker.Jobs.Tasks;
@@ -89,6 +90,9 @@ public static class AgentJobsServiceCollectionExtensions
         services.AddHostedService<BatchExpander>();
         services.AddHostedService<ScheduleSync>();
         services.AddHostedService<WorkerStatsPublisher>();
+        services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddTransient<RetentionJob>();
+        services.AddHostedService<RetentionSchedule>();
         services.AddSingleton<IReadinessCheck, ModelEndpointCheck>();
         services.AddSingleton<IReadinessCheck, ReaderLoginReadiness>();
         return services;

@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Globalization;
+using AgentWorker.Jobs.Tasks;
+using Dapper;
+using Hangfire;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace AgentWorker.Jobs.Maintenance;
+
+/// <summary>
+/// The retention sweep, a Hangfire recurring job (<c>agent-maintenance:retention</c>, on the Recurring Jobs page, where
+/// an operator may trigger it). It removes finished tasks older than <see cref="RetentionOptions.FinishedTasks"/> with
+/// their steps, oldest first, in transactions of <see cref="RetentionOptions.BatchSize"/> tasks, then the finished
+/// batches none of whose tasks is left. Queued and running tasks are never touched: the rows are chosen and locked in
+/// the deleting statement (<c>FOR UPDATE SKIP LOCKED</c>, status re-checked), so a task retried meanwhile keeps its
+/// steps, the checkpoint it resumes from. One sweep at a time across every process: a session advisory lock.
+/// </summary>
+public sealed partial class RetentionJob(
+    [FromKeyedServices(AppDatabase.Key)] NpgsqlDataSource dataSource,
+    IOptions<RetentionOptions> options,
+    ILogger<RetentionJob> logger)
+{
+    public const string RecurringJobId = "agent-maintenance:retention";
+
+    /// <summary>The advisory lock key of the sweep (<c>hashtext('agent.retention')</c>, stable across processes).</summary>
+    internal const string LockSql = "select pg_try_advisory_lock(hashtext('agent.retention'))";
+
+    private const string SweepTasksSql = """
+        with doomed as (
+            select id from agent.tasks
+             where status in ('succeeded', 'failed', 'cancelled') and finished_at < now() - @keep
+             order by finished_at
+             limit @batch
+               for update skip locked),
+        steps as (delete from agent.steps s using doomed d where s.task_id = d.id returning 1),
+        tasks as (delete from agent.tasks t using doomed d where t.id = d.id returning 1)
+        select (select count(*) from tasks) as Tasks, (select count(*) from steps) as Steps
+        """;
+
+    // A batch goes once it is over and none of its tasks is left (they went by retention, or it never had any).
+    private const string SweepBatchesSql = """
+        delete from agent.batches b
+         where b.id in (select b2.id from agent.batches b2
+                         where b2.status in ('finished', 'cancelled', 'failed')
+                           and coalesce(b2.finished_at, b2.created_at) < now() - @keep
+                           and not exists (select 1 from agent.tasks t where t.batch_id = b2.id)
+                         order by b2.id
+                         limit @batch
+                           for update skip locked)
+        """;
+
+    /// <summary>A breath between transactions, so enqueues and claims never queue behind the sweep.</summary>
+    private static readonly TimeSpan s_pause = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>What one sweep removed.</summary>
+    public sealed record Result(long Tasks, long Steps, long Batches, TimeSpan Took, bool Skipped)
+    {
+        public override string ToString() => Skipped
+            ? "Skipped: another process is sweeping"
+            : string.Create(CultureInfo.InvariantCulture,
+                $"Removed {Tasks} finished tasks with {Steps} steps and {Batches} batches in {Took.TotalSeconds:F1} s");
+    }
+
+    private sealed record Swept(long Tasks, long Steps);
+
+    [JobDisplayName("Agent retention: remove finished tasks past Retention__FinishedTasks")]
+    [AutomaticRetry(Attempts = 0)]
+    [DisableConcurrentExecution(timeoutInSeconds: 60)]
+    public async Task<string> RunAsync(CancellationToken cancellationToken) => (await SweepAsync(cancellationToken)).ToString();
+
+    /// <summary>One sweep: every finished task past the retention, batch by batch, then the emptied batches.</summary>
+    public async Task<Result> SweepAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var clock = Stopwatch.StartNew();
+        if (!settings.Enabled)
+        {
+            return new Result(0, 0, 0, clock.Elapsed, Skipped: false);
+        }
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(LockSql, cancellationToken: cancellationToken)))
+        {
+            LogSkipped();
+            return new Result(0, 0, 0, clock.Elapsed, Skipped: true);
+        }
+        try
+        {
+            var keep = settings.FinishedTasks;
+            long tasks = 0, steps = 0;
+            while (true)
+            {
+                var swept = await connection.QuerySingleAsync<Swept>(new CommandDefinition(
+                    SweepTasksSql, new { keep, batch = settings.BatchSize }, cancellationToken: cancellationToken));
+                tasks += swept.Tasks;
+                steps += swept.Steps;
+                if (swept.Tasks < settings.BatchSize)
+                {
+                    break;
+                }
+                await Task.Delay(s_pause, cancellationToken);
+            }
+            long batches = 0;
+            int removed;
+            do
+            {
+                removed = await connection.ExecuteAsync(new CommandDefinition(
+                    SweepBatchesSql, new { keep, batch = settings.BatchSize }, cancellationToken: cancellationToken));
+                batches += removed;
+            }
+            while (removed == settings.BatchSize);
+            var result = new Result(tasks, steps, batches, clock.Elapsed, Skipped: false);
+            LogSwept(tasks, steps, batches, clock.Elapsed.TotalSeconds, keep);
+            return result;
+        }
+        finally
+        {
+            // Not under the caller's token: an unlock must happen even when the sweep was stopped.
+            await connection.ExecuteAsync("select pg_advisory_unlock(hashtext('agent.retention'))");
+        }
+    }
+
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Information,
+        Message = "Retention: removed {Tasks} finished tasks with {Steps} steps and {Batches} batches in {Seconds:F1} s (kept: the last {Keep})")]
+    private partial void LogSwept(long tasks, long steps, long batches, double seconds, TimeSpan keep);
+
+    [LoggerMessage(EventId = 7002, Level = LogLevel.Information, Message = "Retention: another process is sweeping; this run skips")]
+    private partial void LogSkipped();
+}

@@ -1,0 +1,55 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace AgentWorker.Jobs.Maintenance;
+
+/// <summary>How long finished tasks are kept, and how the sweep that removes them runs. Section <c>Retention</c>.</summary>
+public sealed class RetentionOptions : IValidatableObject
+{
+    public const string SectionName = "Retention";
+
+    /// <summary>
+    /// A finished task (succeeded, failed, cancelled) goes, with its steps, this long after it finished; its batch goes
+    /// when its last task has gone. <c>0</c> keeps everything. Default 30 days.
+    /// </summary>
+    public TimeSpan FinishedTasks { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>How often the sweep runs (a Hangfire recurring job, whole minutes, as a cron schedule). Default 10 minutes.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Tasks removed per transaction: small, so no lock is held long. Default 500.</summary>
+    [Range(1, 10_000)]
+    public int BatchSize { get; set; } = 500;
+
+    public bool Enabled => FinishedTasks > TimeSpan.Zero;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (FinishedTasks < TimeSpan.Zero)
+        {
+            yield return new ValidationResult(
+                $"Retention:FinishedTasks (Retention__FinishedTasks) must be 0 (keep everything) or a positive time span such as 30.00:00:00, got {FinishedTasks}.",
+                [nameof(FinishedTasks)]);
+        }
+        if (Interval < TimeSpan.FromMinutes(1) || Interval > TimeSpan.FromDays(1) || Interval.Ticks % TimeSpan.TicksPerMinute != 0)
+        {
+            yield return new ValidationResult(
+                $"Retention:Interval (Retention__Interval) must be whole minutes between 00:01:00 and 1.00:00:00, got {Interval}.",
+                [nameof(Interval)]);
+        }
+    }
+
+    /// <summary>
+    /// The sweep's cron schedule: every N minutes below an hour, every N hours below a day, else daily. An interval that
+    /// does not divide the hour or the day runs at the next divisor's marks (Hangfire schedules by cron).
+    /// </summary>
+    internal string Cron()
+    {
+        var minutes = (int)Interval.TotalMinutes;
+        return minutes switch
+        {
+            < 60 => $"*/{minutes} * * * *",
+            < 1440 => $"0 */{minutes / 60} * * *",
+            _ => "0 0 * * *",
+        };
+    }
+}
