@@ -39,6 +39,12 @@ public sealed class SimulatorOptions
     /// </summary>
     public bool Reasoning { get; set; }
 
+    /// <summary>
+    /// Characters of each reasoning item's encrypted content (incompressible, as real ciphertext is). Real ones run to
+    /// kilobytes; default 0: a short token.
+    /// </summary>
+    public int ReasoningBytes { get; set; }
+
     /// <summary>Faults to inject from the start, <c>;</c>-separated (see <c>FaultSpec</c>); more via <c>POST /sim/faults</c>.</summary>
     public string? Faults { get; set; }
 }

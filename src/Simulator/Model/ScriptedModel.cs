@@ -38,11 +38,19 @@ public static partial class ScriptedModel
         if (Turns().Match(prompt) is { Success: true } turns)
         {
             // "[turns:N]": N model turns, each but the last calling query once. For benchmarks.
+            // "[rows:R]": each query reads R rows of orders with their customers (kilobytes of output, like real ones).
+            // "[answer_chars:C]": the answer is C characters of prose.
             var wanted = int.Parse(turns.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
             var done = calls.Count(c => c.Name == "query");
+            var rows = Rows().Match(prompt) is { Success: true } r ? int.Parse(r.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+            var turnSql = rows > 0
+                ? $"select o.*, c.name, c.email, c.country from shop.orders o join shop.customers c on c.id = o.customer_id order by o.id limit {rows} offset {done * rows}"
+                : $"select {done + 1} as step";
             return done + 1 >= wanted
-                ? ModelReply.Answer($"Done after {done} queries.")
-                : ModelReply.Call("query", new JsonObject { ["sql"] = $"select {done + 1} as step" }.ToJsonString());
+                ? ModelReply.Answer(AnswerChars().Match(prompt) is { Success: true } a
+                    ? Prose(int.Parse(a.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), done)
+                    : $"Done after {done} queries.")
+                : ModelReply.Call("query", new JsonObject { ["sql"] = turnSql }.ToJsonString());
         }
         var explicitSql = ExplicitSql().Matches(prompt).Select(m => m.Groups[1].Value).ToList();
         if (explicitSql.Count > 0)
@@ -174,6 +182,25 @@ public static partial class ScriptedModel
 
     [GeneratedRegex(@"\[raw_call:([^\]]*)\](.*?)\[/raw_call\]", RegexOptions.Singleline)]
     private static partial Regex RawCall();
+
+    /// <summary>An answer of <paramref name="chars"/> characters of plain prose, as a model writes one.</summary>
+    private static string Prose(int chars, int queries)
+    {
+        string[] words = ["the", "orders", "shipped", "customers", "in", "country", "were", "delivered", "late", "on", "average",
+            "compared", "with", "last", "month", "and", "returns", "rose", "slightly", "while", "revenue", "grew", "steadily"];
+        var text = new System.Text.StringBuilder($"After {queries} queries: ");
+        for (var i = 0; text.Length < chars; i++)
+        {
+            text.Append(words[(i * 7 + i / 5) % words.Length]).Append(i % 13 == 12 ? ". " : " ");
+        }
+        return text.ToString(0, Math.Min(chars, text.Length));
+    }
+
+    [GeneratedRegex(@"\[rows:(\d{1,4})\]")]
+    private static partial Regex Rows();
+
+    [GeneratedRegex(@"\[answer_chars:(\d{1,6})\]")]
+    private static partial Regex AnswerChars();
 
     [GeneratedRegex(@"\[turns:(\d{1,3})\]")]
     private static partial Regex Turns();

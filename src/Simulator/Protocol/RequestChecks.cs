@@ -19,15 +19,32 @@ public static class RequestChecks
     };
 
     /// <summary>The encrypted content the simulator gives a reasoning item, and accepts back.</summary>
-    public static string EncryptedContent(string reasoningId) => "gAAAA" + Convert.ToBase64String(Encoding.UTF8.GetBytes("sim:" + reasoningId));
+    public static string EncryptedContent(string reasoningId, int bytes = 0)
+    {
+        var head = "gAAAA" + Convert.ToBase64String(Encoding.UTF8.GetBytes("sim:" + reasoningId));
+        if (bytes <= head.Length)
+        {
+            return head;
+        }
+        // Real encrypted reasoning is kilobytes of ciphertext: as incompressible here, and the same for the same id.
+        var filler = new byte[(bytes - head.Length) * 3 / 4 + 3];
+        var seed = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(reasoningId));
+        for (var block = 0; block * 32 < filler.Length; block++)
+        {
+            seed = System.Security.Cryptography.SHA256.HashData(seed);
+            seed.AsSpan(0, Math.Min(32, filler.Length - block * 32)).CopyTo(filler.AsSpan(block * 32));
+        }
+        return (head + Convert.ToBase64String(filler))[..bytes];
+    }
 
     /// <summary>The refusal of the request, or null when it may proceed.</summary>
-    public static (int Status, JsonObject Error)? Refusal(JsonObject request, IReadOnlyList<JsonObject> input, IReadOnlyList<JsonObject> context)
+    public static (int Status, JsonObject Error)? Refusal(JsonObject request, IReadOnlyList<JsonObject> input, IReadOnlyList<JsonObject> context,
+        int reasoningBytes = 0)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(context);
-        return StrictSchemaRefusal(request) ?? ReasoningRefusal(request, input) ?? MissingOutputRefusal(context);
+        return StrictSchemaRefusal(request) ?? ReasoningRefusal(request, input, reasoningBytes) ?? MissingOutputRefusal(context);
     }
 
     private static (int, JsonObject)? StrictSchemaRefusal(JsonObject request)
@@ -80,7 +97,7 @@ public static class RequestChecks
     /// With <c>store:false</c> nothing is kept by id: a reasoning item replayed in the input must carry the encrypted
     /// content the server gave it (openai/openai-agents-js#546 shows the real answer).
     /// </summary>
-    private static (int, JsonObject)? ReasoningRefusal(JsonObject request, IReadOnlyList<JsonObject> input)
+    private static (int, JsonObject)? ReasoningRefusal(JsonObject request, IReadOnlyList<JsonObject> input, int reasoningBytes)
     {
         var stored = request["store"] is not JsonValue store || !store.TryGetValue<bool>(out var keep) || keep;
         if (stored)
@@ -90,7 +107,7 @@ public static class RequestChecks
         foreach (var item in input.Where(i => (string?)i["type"] == "reasoning"))
         {
             var id = (string?)item["id"] ?? "";
-            if ((string?)item["encrypted_content"] != EncryptedContent(id))
+            if ((string?)item["encrypted_content"] != EncryptedContent(id, reasoningBytes))
             {
                 return (404, SimulatorErrors.Body("invalid_request_error", "item_not_found",
                     $"Item with id '{id}' not found. Items are not persisted when `store` is set to false. Try again with `store` "

@@ -43,7 +43,7 @@ public static class ResponseEngine
 
         var context = new List<JsonObject>(previous ?? []);
         context.AddRange(input);
-        if (RequestChecks.Refusal(request, input, context) is { } refusal)
+        if (RequestChecks.Refusal(request, input, context, options.ReasoningBytes) is { } refusal)
         {
             return (null, refusal.Error, refusal.Status);
         }
@@ -58,7 +58,7 @@ public static class ResponseEngine
             var reasoning = new JsonObject { ["id"] = reasoningId, ["type"] = "reasoning", ["summary"] = new JsonArray() };
             if ((request["include"] as JsonArray ?? []).Any(i => (string?)i == "reasoning.encrypted_content"))
             {
-                reasoning["encrypted_content"] = RequestChecks.EncryptedContent(reasoningId);
+                reasoning["encrypted_content"] = RequestChecks.EncryptedContent(reasoningId, options.ReasoningBytes);
             }
             output.Insert(0, reasoning);
             reasoningTokens = ReasoningTokens;
