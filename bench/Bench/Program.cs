@@ -34,17 +34,25 @@ if (args.Contains("--load-only"))
     return 0;
 }
 
+if (args.Contains("--storage-only"))
+{
+    // Storage and retention alone (console only, no report).
+    await InFreshDatabaseAsync(db => StorageScenario.RunAsync(scenario => InFreshDatabaseAsync(scenario), db, smoke));
+    return 0;
+}
+
 var transport = await InFreshDatabaseAsync(db => TransportScenario.RunAsync(db, smoke));
 var overhead = await InFreshDatabaseAsync(db => OverheadScenario.RunAsync(db, smoke));
 Console.WriteLine($"  overhead per turn p50 {Stats.Ms(overhead.TurnP50)} ms, per tool call p50 {Stats.Ms(overhead.ToolP50)} ms");
 var pickup = await InFreshDatabaseAsync(db => PickupScenario.RunAsync(db, smoke));
 var (throughput, plain) = await InFreshDatabaseAsync(db => LoadScenario.ThroughputAsync(db, smoke));
 var concurrency = await InFreshDatabaseAsync(db => LoadScenario.ConcurrencyAsync(db, smoke));
+var storage = await InFreshDatabaseAsync(db => StorageScenario.RunAsync(scenario => InFreshDatabaseAsync(scenario), db, smoke));
 
 var postgres = await InFreshDatabaseAsync(db => db.ScalarAsync<string>("select version()"));
 var machine = $"Machine: {Environment.ProcessorCount} cores ({CpuModel()}), {Memory()}, {RuntimeInformation.OSDescription}; "
     + $".NET {Environment.Version}; {postgres.Split(" on ")[0]}; commit {Git(root)}; run took {watch.Elapsed.TotalMinutes:F1} min.";
-var report = Report.Write(new Report.Results(machine, transport, overhead, pickup, throughput, plain, concurrency, smoke), output);
+var report = Report.Write(new Report.Results(machine, transport, overhead, pickup, throughput, plain, concurrency, storage, smoke), output);
 Console.WriteLine($"Report: {report}");
 return 0;
 

@@ -14,6 +14,7 @@ internal static class Report
         List<LoadScenario.ThroughputRow> Throughput,
         double PlainHangfirePerSecond,
         LoadScenario.ConcurrencyResult Concurrency,
+        StorageScenario.Result Storage,
         bool Smoke);
 
     public static string Write(Results r, string directory)
@@ -39,6 +40,7 @@ internal static class Report
         AppendOverhead(md, r);
         AppendPickup(md, r);
         AppendLoad(md, r);
+        AppendStorage(md, r);
         var path = Path.Combine(directory, "report.md");
         File.WriteAllText(path, md.ToString());
         return path;
@@ -71,6 +73,10 @@ internal static class Report
             "≥ 2,000 at once, RSS < 1 GB, ≤ 60 connections",
             $"{c.PeakRunning} at {Stats.Num(c.PeakWorkingSetMb)} MB, {c.PeakConnections} connections",
             c.PeakRunning >= 2000 && c.PeakWorkingSetMb < 1024 && c.PeakConnections <= 60);
+        var s = r.Storage;
+        Row(md, $"pickup p99 while the retention sweep removes {s.Sweep.Tasks:N0} tasks (issue 16)", "within 20 % of without",
+            $"{Stats.Ms(s.During.P99)} ms during vs {Stats.Ms(s.Without.P99)} ms without ({Stats.Num(s.During.P99 / s.Without.P99, "F2")}×)",
+            s.During.P99 <= s.Without.P99 * 1.2);
         md.AppendLine();
     }
 
@@ -159,6 +165,36 @@ internal static class Report
         md.AppendLine(CultureInfo.InvariantCulture, $"`Worker__MaxRuns` = `Llm__MaxSockets` = {c.Runs}: peak **{c.PeakRunning}** runs at once, working set {Stats.Num(c.BaselineMb)} MB before and");
         md.AppendLine(CultureInfo.InvariantCulture, $"**{Stats.Num(c.PeakWorkingSetMb)} MB** at the peak (about {Stats.Num(c.KbPerRun, "F0")} KB per run, socket included; the simulator runs in the same");
         md.AppendLine(CultureInfo.InvariantCulture, $"process and is counted too), at most **{c.PeakConnections}** connections to PostgreSQL from the worker's pools; all done in {Stats.Num(c.Seconds)} s.");
+        md.AppendLine();
+    }
+
+    private static void AppendStorage(StringBuilder md, Results r)
+    {
+        var s = r.Storage;
+        md.AppendLine("## Storage at volume and retention");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"Realistic tasks (`{StorageScenario.Prompt}`): 5 model turns on a reasoning model whose encrypted reasoning");
+        md.AppendLine(CultureInfo.InvariantCulture, $"is {StorageScenario.ReasoningBytes:N0} characters a turn (incompressible, as ciphertext is), 4 `query` calls of 40 wide rows each (several KB of");
+        md.AppendLine("JSON), a 1,500-character answer. Sizes are the growth of every table of the schema with its indexes and TOAST, after");
+        md.AppendLine("`VACUUM ANALYZE`, divided by the tasks; `hangfire` holds the mirror jobs (which Hangfire expires after a day).");
+        md.AppendLine();
+        md.AppendLine("| items compression | tasks | steps / task | items as JSON / task | `agent` / task | of which `agent.steps` | `hangfire` / task | load time |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|");
+        foreach (var g in s.Growth)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"| {g.Compression} | {g.Tasks} | {Stats.Num(g.StepsPerTask)} | {Stats.Num(g.ItemsJsonBytesPerTask / 1024)} KB | {Stats.Num(g.AgentBytesPerTask / 1024)} KB | {Stats.Num(g.StepsBytesPerTask / 1024)} KB | {Stats.Num(g.HangfireBytesPerTask / 1024)} KB | {Stats.Num(g.Seconds)} s |");
+        }
+        md.AppendLine();
+        var w = s.Sweep;
+        md.AppendLine(CultureInfo.InvariantCulture, $"Retention: {s.TasksBeforeSweep:N0} copies of one such task ({Stats.Num(s.GigabytesSwept, "F2")} GB in `agent`), finished 40 days ago, removed by the");
+        md.AppendLine(CultureInfo.InvariantCulture, $"sweep (`RetentionJob`, {w.BatchSize} tasks a transaction) while one-turn tasks were enqueued 20 ms apart and picked up by a");
+        md.AppendLine("running worker. WAL counts everything written meanwhile (the sweep's deletes and the pickup tasks).");
+        md.AppendLine();
+        md.AppendLine("| removed | in | tasks / s | steps / s | WAL | pickup p50 / p99 without the sweep | pickup p50 / p99 during it |");
+        md.AppendLine("|---|---|---|---|---|---|---|");
+        md.AppendLine(CultureInfo.InvariantCulture,
+            $"| {w.Tasks:N0} tasks, {w.Steps:N0} steps | {Stats.Num(w.Seconds)} s | {Stats.Num(w.Tasks / w.Seconds, "F0")} | {Stats.Num(w.Steps / w.Seconds, "F0")} | {Stats.Num(w.WalBytes / 1048576.0, "F0")} MB | {Stats.Ms(s.Without.P50)} / {Stats.Ms(s.Without.P99)} ms ({s.Without.Samples}) | {Stats.Ms(s.During.P50)} / {Stats.Ms(s.During.P99)} ms ({s.During.Samples}) |");
         md.AppendLine();
     }
 
