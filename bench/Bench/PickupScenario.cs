@@ -56,13 +56,13 @@ internal static class PickupScenario
         new(path, Stats.Percentile(values, 50), Stats.Percentile(values, 95), Stats.Percentile(values, 99), values.Count);
 
     /// <summary>
-    /// Enqueues <paramref name="samples"/> tasks 20 ms apart, not waiting for any, then reads created_at to started_at
-    /// of each (both the database's clock).
+    /// Enqueues <paramref name="samples"/> tasks 20 ms apart (or as many as fit while <paramref name="until"/> runs), not
+    /// waiting for any, then reads created_at to started_at of each (both the database's clock).
     /// </summary>
-    private static async Task<List<double>> MeasureAsync(BenchDatabase db, Func<Task<long>> enqueue, int samples)
+    internal static async Task<List<double>> MeasureAsync(BenchDatabase db, Func<Task<long>> enqueue, int samples, Task? until = null)
     {
         var ids = new List<long>();
-        for (var i = 0; i < samples; i++)
+        while (ids.Count < samples && until?.IsCompleted != true)
         {
             ids.Add(await enqueue());
             await Task.Delay(20);

@@ -159,39 +159,16 @@ internal static class StorageScenario
         await BenchDatabase.ExecuteAsync(db.ConnectionString, "vacuum analyze agent.steps, agent.tasks");
     }
 
-    /// <summary>
-    /// One-turn tasks enqueued 20 ms apart from another session: <paramref name="samples"/> of them, or as many as fit
-    /// while <paramref name="until"/> runs. Latency is created_at to started_at (the database's clock).
-    /// </summary>
+    /// <summary>One-turn tasks enqueued 20 ms apart from another session (see <see cref="PickupScenario.MeasureAsync"/>).</summary>
     private static async Task<Pickup> MeasurePickupAsync(BenchDatabase db, int samples, Task? until)
     {
         await using var enqueuer = new NpgsqlConnection(db.ConnectionString);
         await enqueuer.OpenAsync();
-        var ids = new List<long>();
-        while (ids.Count < samples && until?.IsCompleted != true)
+        var latencies = await PickupScenario.MeasureAsync(db, async () =>
         {
             await using var command = new NpgsqlCommand("select agent.enqueue(prompt => '[turns:1] pickup')", enqueuer);
-            ids.Add((long)(await command.ExecuteScalarAsync())!);
-            await Task.Delay(20);
-        }
-        var list = string.Join(',', ids);
-        var clock = Stopwatch.StartNew();
-        while (await db.ScalarAsync<long>($"select count(*) from agent.tasks where id in ({list}) and started_at is null") > 0)
-        {
-            if (clock.Elapsed > TimeSpan.FromMinutes(2))
-            {
-                throw new TimeoutException("storage pickup: tasks did not start within 2 minutes");
-            }
-            await Task.Delay(20);
-        }
-        await using var command2 = new NpgsqlCommand(
-            $"select (extract(epoch from started_at - created_at) * 1000)::float8 from agent.tasks where id in ({list})", enqueuer);
-        await using var rows = await command2.ExecuteReaderAsync();
-        var latencies = new List<double>();
-        while (await rows.ReadAsync())
-        {
-            latencies.Add(rows.GetDouble(0));
-        }
+            return (long)(await command.ExecuteScalarAsync())!;
+        }, samples, until);
         return new Pickup(Stats.Percentile(latencies, 50), Stats.Percentile(latencies, 99), latencies.Count);
     }
 }
