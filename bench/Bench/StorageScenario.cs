@@ -24,11 +24,12 @@ internal static class StorageScenario
     public sealed record Growth(string Compression, int Tasks, double StepsPerTask, double ItemsJsonBytesPerTask,
         double AgentBytesPerTask, double StepsBytesPerTask, double HangfireBytesPerTask, double Seconds);
 
-    public sealed record Sweep(long Tasks, long Steps, double Seconds, long WalBytes, long BatchSize);
+    public sealed record Sweep(long Tasks, long Steps, double Seconds, long WalBytes, long BatchSize, int RestFactor);
 
     public sealed record Pickup(double P50, double P99, int Samples);
 
-    public sealed record Result(List<Growth> Growth, Sweep Sweep, Pickup Without, Pickup During, long TasksBeforeSweep, double GigabytesSwept);
+    public sealed record Result(List<Growth> Growth, Sweep Sweep, Pickup Without, Pickup During, Sweep Unpaced, Pickup DuringUnpaced,
+        long TasksBeforeSweep, double GigabytesSwept);
 
     public static async Task<Result> RunAsync(Func<Func<BenchDatabase, Task<Growth>>, Task<Growth>> inFreshDatabase, BenchDatabase sweepDb, bool smoke)
     {
@@ -47,35 +48,46 @@ internal static class StorageScenario
         // The sweep: copies of one real task, finished 40 days ago, then removed at the default batch size while new
         // tasks are enqueued and picked up.
         var template = await GrowAsync(sweepDb, "lz4", smoke ? 2 : 5);
-        var copies = smoke ? 300 : 20_000;
+        var copies = smoke ? 300 : 10_000;
         await CopyAsync(sweepDb, copies);
+
         var bytes = await sweepDb.ScalarAsync<long>("select sum(pg_total_relation_size(c.oid))::bigint from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'agent' and c.relkind in ('r', 'm')");
         var sim = await SimulatorProfile.ZeroLatency.StartAsync();
         try
         {
-            await using var worker = await HostedWorker.StartAsync(sweepDb, sim.BaseUrl, dashboard: false);
-            var samples = smoke ? 10 : 200;
+            // The worker's own recurring sweep is off: the scenario runs the sweep itself, at a known moment.
+            await using var worker = await HostedWorker.StartAsync(sweepDb, sim.BaseUrl, dashboard: false, "--Retention:FinishedTasks=0");
+            var samples = smoke ? 10 : 500;
             await MeasurePickupAsync(sweepDb, 5, null); // warm-up
             var without = await MeasurePickupAsync(sweepDb, samples, null);
-            var job = new RetentionJob(worker.Services.GetRequiredKeyedService<NpgsqlDataSource>(AppDatabase.Key),
-                Options.Create(new RetentionOptions()), NullLogger<RetentionJob>.Instance);
-            var walBefore = await sweepDb.ScalarAsync<string>("select pg_current_wal_lsn()::text");
-            var clock = Stopwatch.StartNew();
-            var sweeping = job.SweepAsync(CancellationToken.None);
-            var during = await MeasurePickupAsync(sweepDb, 100_000, sweeping);
-            var swept = await sweeping;
-            var seconds = clock.Elapsed.TotalSeconds;
-            var wal = await sweepDb.ScalarAsync<long>($"select (pg_current_wal_lsn() - '{walBefore}'::pg_lsn)::bigint");
-            var sweep = new Sweep(swept.Tasks, swept.Steps, swept.Took.TotalSeconds, wal, new RetentionOptions().BatchSize);
-            Console.WriteLine($"  retention: {swept.Tasks} tasks, {swept.Steps} steps in {swept.Took.TotalSeconds:F1} s "
-                + $"({swept.Tasks / swept.Took.TotalSeconds:F0} tasks/s), WAL {wal / 1048576.0:F0} MB; pickup p99 {Stats.Ms(without.P99)} ms without, "
-                + $"{Stats.Ms(during.P99)} ms during ({during.Samples} samples in {seconds:F1} s)");
-            return new Result(growth, sweep, without, during, copies, bytes / 1073741824.0);
+            var paced = await SweepWhilePickingUpAsync(sweepDb, worker, new RetentionOptions(), restFactor: 20);
+            // The same without pacing, in big transactions: what the pacing is for.
+            await CopyAsync(sweepDb, copies);
+            var unpaced = await SweepWhilePickingUpAsync(sweepDb, worker, new RetentionOptions { BatchSize = 500 }, restFactor: 0);
+            return new Result(growth, paced.Sweep, without, paced.During, unpaced.Sweep, unpaced.During, copies, bytes / 1073741824.0);
         }
         finally
         {
             await sim.DisposeAsync();
         }
+    }
+
+    /// <summary>One sweep over cold rows (a checkpoint first) while one-turn tasks are enqueued and picked up.</summary>
+    private static async Task<(Sweep Sweep, Pickup During)> SweepWhilePickingUpAsync(BenchDatabase db, HostedWorker worker, RetentionOptions options,
+        int restFactor)
+    {
+        var job = new RetentionJob(worker.Services.GetRequiredKeyedService<NpgsqlDataSource>(AppDatabase.Key), Options.Create(options),
+            NullLogger<RetentionJob>.Instance) { RestFactor = restFactor };
+        // Old rows are cold: a checkpoint has passed since they were written, so removing them logs full pages.
+        await BenchDatabase.ExecuteAsync(db.ConnectionString, "checkpoint");
+        var walBefore = await db.ScalarAsync<string>("select pg_current_wal_lsn()::text");
+        var sweeping = job.SweepAsync(CancellationToken.None);
+        var during = await MeasurePickupAsync(db, 100_000, sweeping);
+        var swept = await sweeping;
+        var wal = await db.ScalarAsync<long>($"select (pg_current_wal_lsn() - '{walBefore}'::pg_lsn)::bigint");
+        Console.WriteLine($"  retention (batch {options.BatchSize}, rest ×{restFactor}): {swept.Tasks} tasks, {swept.Steps} steps in {swept.Took.TotalSeconds:F1} s "
+            + $"({swept.Tasks / swept.Took.TotalSeconds:F0} tasks/s), WAL {wal / 1048576.0:F0} MB; pickup p99 during {Stats.Ms(during.P99)} ms ({during.Samples} samples)");
+        return (new Sweep(swept.Tasks, swept.Steps, swept.Took.TotalSeconds, wal, options.BatchSize, restFactor), during);
     }
 
     /// <summary>Runs <paramref name="tasks"/> realistic tasks with the steps' columns on <paramref name="compression"/>.</summary>

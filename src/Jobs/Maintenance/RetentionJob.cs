@@ -16,7 +16,8 @@ namespace AgentWorker.Jobs.Maintenance;
 /// their steps, oldest first, in transactions of <see cref="RetentionOptions.BatchSize"/> tasks, then the finished
 /// batches none of whose tasks is left. Queued and running tasks are never touched: the rows are chosen and locked in
 /// the deleting statement (<c>FOR UPDATE SKIP LOCKED</c>, status re-checked), so a task retried meanwhile keeps its
-/// steps, the checkpoint it resumes from. One sweep at a time across every process: a session advisory lock.
+/// steps, the checkpoint it resumes from. One sweep at a time across every process: a session advisory lock (a second
+/// run ends at once, "skipped", rather than waiting).
 /// </summary>
 public sealed partial class RetentionJob(
     [FromKeyedServices(AppDatabase.Key)] NpgsqlDataSource dataSource,
@@ -52,8 +53,17 @@ public sealed partial class RetentionJob(
                            for update skip locked)
         """;
 
-    /// <summary>A breath between transactions, so enqueues and claims never queue behind the sweep.</summary>
+    /// <summary>The shortest rest between two transactions of the sweep.</summary>
     private static readonly TimeSpan s_pause = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>
+    /// After each transaction the sweep rests this many times as long as the transaction took, so it works at most a
+    /// 21st of the time: its WAL (about the size of what it removes, full pages of cold rows) is written in small
+    /// pieces between the commits of enqueues and claims instead of in front of them. Measured (bench, "Storage at
+    /// volume"): pickup p99 unchanged while it removes a few hundred tasks a second on 2 cores, a day's worth of a
+    /// million tasks within the hour.
+    /// </summary>
+    internal int RestFactor { get; init; } = 20;
 
     /// <summary>What one sweep removed.</summary>
     public sealed record Result(long Tasks, long Steps, long Batches, TimeSpan Took, bool Skipped)
@@ -68,7 +78,6 @@ public sealed partial class RetentionJob(
 
     [JobDisplayName("Agent retention: remove finished tasks past Retention__FinishedTasks")]
     [AutomaticRetry(Attempts = 0)]
-    [DisableConcurrentExecution(timeoutInSeconds: 60)]
     public async Task<string> RunAsync(CancellationToken cancellationToken) => (await SweepAsync(cancellationToken)).ToString();
 
     /// <summary>One sweep: every finished task past the retention, batch by batch, then the emptied batches.</summary>
@@ -90,17 +99,20 @@ public sealed partial class RetentionJob(
         {
             var keep = settings.FinishedTasks;
             long tasks = 0, steps = 0;
-            while (true)
+            // A run lasts at most one interval: a backlog (retention just turned on) goes over several runs, and a
+            // control worker is never held for hours.
+            while (clock.Elapsed < settings.Interval)
             {
-                var swept = await connection.QuerySingleAsync<Swept>(new CommandDefinition(
-                    SweepTasksSql, new { keep, batch = settings.BatchSize }, cancellationToken: cancellationToken));
+                var took = Stopwatch.StartNew();
+                var swept = await SweepBatchAsync(connection, keep, settings.BatchSize, cancellationToken);
                 tasks += swept.Tasks;
                 steps += swept.Steps;
                 if (swept.Tasks < settings.BatchSize)
                 {
                     break;
                 }
-                await Task.Delay(s_pause, cancellationToken);
+                var rest = took.Elapsed * RestFactor;
+                await Task.Delay(rest > s_pause ? rest : s_pause, cancellationToken);
             }
             long batches = 0;
             int removed;
@@ -120,6 +132,21 @@ public sealed partial class RetentionJob(
             // Not under the caller's token: an unlock must happen even when the sweep was stopped.
             await connection.ExecuteAsync("select pg_advisory_unlock(hashtext('agent.retention'))");
         }
+    }
+
+    /// <summary>
+    /// One transaction of the sweep. Its commit does not wait for the WAL flush (<c>synchronous_commit = off</c>): a
+    /// removal lost to a crash is simply done again by the next sweep, and the enqueues' and claims' commits do not
+    /// queue behind the sweep's flushes.
+    /// </summary>
+    private static async Task<Swept> SweepBatchAsync(NpgsqlConnection connection, TimeSpan keep, int batch, CancellationToken cancellationToken)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition("set local synchronous_commit = off", transaction: transaction, cancellationToken: cancellationToken));
+        var swept = await connection.QuerySingleAsync<Swept>(new CommandDefinition(
+            SweepTasksSql, new { keep, batch }, transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return swept;
     }
 
     [LoggerMessage(EventId = 7001, Level = LogLevel.Information,

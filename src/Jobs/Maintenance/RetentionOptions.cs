@@ -16,9 +16,9 @@ public sealed class RetentionOptions : IValidatableObject
     /// <summary>How often the sweep runs (a Hangfire recurring job, whole minutes, as a cron schedule). Default 10 minutes.</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Tasks removed per transaction: small, so no lock is held long. Default 500.</summary>
+    /// <summary>Tasks removed per transaction: small, so no lock is held long and no burst of WAL is written. Default 10.</summary>
     [Range(1, 10_000)]
-    public int BatchSize { get; set; } = 500;
+    public int BatchSize { get; set; } = 10;
 
     public bool Enabled => FinishedTasks > TimeSpan.Zero;
 
