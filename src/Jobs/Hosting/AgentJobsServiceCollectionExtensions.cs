@@ -54,6 +54,8 @@ public static class AgentJobsServiceCollectionExtensions
         services.AddSingleton<SocketPool>();
         services.AddHostedService<SocketPoolMaintenance>();
         services.AddSingleton<SocketPoolMetrics>();
+        // The meters come from IMeterFactory: a generic host registers it, a bare ServiceCollection gets it here.
+        services.AddMetrics();
         services.AddSingleton<AgentMetrics>();
         // One long-lived client; pooled connections are renewed so DNS changes are seen.
         services.AddSingleton(sp => new HttpResponsesClient(
