@@ -95,3 +95,49 @@ public sealed class OtlpExportTests(PostgresServer server) : IAsyncLifetime
         && _collector.Metrics.TryGetValue("AgentWorker.Llm", out var llm) && llm.ContainsKey("gen_ai.client.token.usage") && llm.ContainsKey("agent.sockets.open")
         && _collector.Metrics.TryGetValue("Npgsql", out var npgsql) && !npgsql.IsEmpty;
 }
+
+/// <summary>
+/// The dashboard with an OTLP endpoint: a REST enqueue is a server span with the enqueue span under it, and the task
+/// stores that trace, so its run links back to the HTTP request.
+/// </summary>
+[Collection(AgentEnvironmentGroup.Name)]
+public sealed class DashboardOtlpExportTests(AgentEnvironment env) : IClassFixture<AgentEnvironment>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task RestEnqueue_IsTraced_AndTheTaskCarriesTheRequestsTrace()
+    {
+        await using var collector = await OtlpCollector.StartAsync();
+        await using var web = AgentWorker.Dashboard.DashboardApp.Create(
+        [
+            $"--ConnectionStrings:App={env.Database.ConnectionString}", "--urls", "http://127.0.0.1:0", "--Llm:Model=sim-1",
+            "--Logging:LogLevel:Default=Warning",
+            $"--OTEL_EXPORTER_OTLP_ENDPOINT={collector.Endpoint.ToString().TrimEnd('/')}", "--OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
+            "--OTEL_BSP_SCHEDULE_DELAY=200",
+        ]);
+        await web.StartAsync(Ct);
+        using var http = new HttpClient { BaseAddress = new Uri(web.Urls.First()) };
+
+        using var response = await http.PostAsync("/api/tasks",
+            new StringContent("""{"prompt":"How many products are there? (REST, traced)"}""", System.Text.Encoding.UTF8, "application/json"), Ct);
+        response.EnsureSuccessStatusCode();
+        var id = (long)System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!["id"]!;
+        var taskId = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        OtlpSpan? enqueue = null;
+        for (var i = 0; i < 200 && enqueue is null; i++)
+        {
+            enqueue = collector.Spans.FirstOrDefault(s => s.Name == "agent.enqueue" && s.Attributes.GetValueOrDefault("agent.task.id") == taskId);
+            await Task.Delay(50, Ct);
+        }
+        Assert.NotNull(enqueue);
+        Assert.Equal("agent-dashboard", enqueue.Service);
+        var server = Assert.Single(collector.Spans, s => s.SpanId == enqueue.ParentSpanId);
+        Assert.Equal("Microsoft.AspNetCore", server.Scope);
+        Assert.Equal("POST", server.Attributes["http.request.method"]);
+        Assert.Equal($"00-{enqueue.TraceId}-{enqueue.SpanId}-01",
+            await env.Database.ScalarAsync<string>("select trace_parent from agent.tasks where id = @id", new { id }));
+        Assert.Equal("succeeded", await env.WaitForTaskAsync(id));
+    }
+}
