@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using AgentWorker.Jobs.Llm;
 using AgentWorker.Jobs.Tasks;
@@ -47,26 +48,39 @@ internal sealed class AgentMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_durationBuckets });
     }
 
-    public void TaskFinished(TaskOutcome outcome) => _tasksFinished.Add(1,
-        new KeyValuePair<string, object?>("agent.task.status", outcome.Status),
-        new KeyValuePair<string, object?>("error.type", outcome.ErrorCode));
+    public void TaskFinished(TaskOutcome outcome)
+    {
+        var tags = new TagList { { "agent.task.status", outcome.Status } };
+        if (outcome.ErrorCode is not null)
+        {
+            // Only on failures, as OpenTelemetry's conventions ask: no empty label on every success.
+            tags.Add("error.type", outcome.ErrorCode);
+        }
+        _tasksFinished.Add(1, tags);
+    }
 
     public void QueueWait(double seconds) => _queueWait.Record(Math.Max(0, seconds));
 
     /// <summary>A model turn that completed: its duration, tokens and time to the first event.</summary>
     public void ModelTurn(string model, TurnRecord record, double seconds)
     {
-        var operation = new KeyValuePair<string, object?>("gen_ai.operation.name", "chat");
-        var provider = new KeyValuePair<string, object?>("gen_ai.provider.name", AgentTelemetry.Provider);
-        var requested = new KeyValuePair<string, object?>("gen_ai.request.model", model);
-        var answered = new KeyValuePair<string, object?>("gen_ai.response.model", record.Turn.ResponseModel);
+        var tags = new TagList
+        {
+            { "gen_ai.operation.name", "chat" }, { "gen_ai.provider.name", AgentTelemetry.Provider }, { "gen_ai.request.model", model },
+        };
+        if (record.Turn.ResponseModel is { } answered)
+        {
+            tags.Add("gen_ai.response.model", answered);
+        }
         _stepDuration.Record(seconds, new KeyValuePair<string, object?>("agent.step.kind", StepKinds.Model));
-        _operationDuration.Record(seconds, operation, provider, requested, answered);
-        _tokenUsage.Record(record.Turn.Usage.InputTokens, operation, provider, requested, answered,
-            new KeyValuePair<string, object?>("gen_ai.token.type", "input"));
-        _tokenUsage.Record(record.Turn.Usage.OutputTokens, operation, provider, requested, answered,
-            new KeyValuePair<string, object?>("gen_ai.token.type", "output"));
-        _timeToFirstEvent.Record(record.Turn.TimeToFirstOutputMs / 1000, requested);
+        _operationDuration.Record(seconds, tags);
+        var input = tags;
+        input.Add("gen_ai.token.type", "input");
+        _tokenUsage.Record(record.Turn.Usage.InputTokens, input);
+        var output = tags;
+        output.Add("gen_ai.token.type", "output");
+        _tokenUsage.Record(record.Turn.Usage.OutputTokens, output);
+        _timeToFirstEvent.Record(record.Turn.TimeToFirstOutputMs / 1000, new KeyValuePair<string, object?>("gen_ai.request.model", model));
     }
 
     /// <summary>A model turn that failed (after the session's own recovery): its duration, with error.type.</summary>
@@ -76,8 +90,13 @@ internal sealed class AgentMetrics
         new KeyValuePair<string, object?>("gen_ai.request.model", model),
         new KeyValuePair<string, object?>("error.type", errorType));
 
-    public void ToolCall(string tool, bool failed, double seconds) => _stepDuration.Record(seconds,
-        new KeyValuePair<string, object?>("agent.step.kind", StepKinds.Tool),
-        new KeyValuePair<string, object?>("gen_ai.tool.name", tool),
-        new KeyValuePair<string, object?>("error.type", failed ? "tool_error" : null));
+    public void ToolCall(string tool, bool failed, double seconds)
+    {
+        var tags = new TagList { { "agent.step.kind", StepKinds.Tool }, { "gen_ai.tool.name", tool } };
+        if (failed)
+        {
+            tags.Add("error.type", "tool_error");
+        }
+        _stepDuration.Record(seconds, tags);
+    }
 }
