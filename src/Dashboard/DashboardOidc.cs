@@ -41,19 +41,19 @@ public sealed class DashboardOidcOptions
     /// <summary>Only for a provider on plain HTTP in a test setup: its metadata may then be fetched without TLS.</summary>
     public bool RequireHttpsMetadata { get; set; } = true;
 
-    public bool IsConfigured => Authority is not null || !string.IsNullOrEmpty(ClientId);
-
     internal const string Scheme = "oidc";
 
     internal const string ChallengePath = "/login/oidc";
 
     public static DashboardOidcOptions? From(IConfiguration configuration)
     {
-        var options = configuration.GetSection(SectionName).Get<DashboardOidcOptions>();
-        if (options is null || !options.IsConfigured)
+        // Any Dashboard__Oidc__* key turns it on: a half configuration is an error, never silently ignored.
+        var section = configuration.GetSection(SectionName);
+        if (!section.Exists())
         {
             return null;
         }
+        var options = section.Get<DashboardOidcOptions>() ?? new DashboardOidcOptions();
         var missing = new List<string>();
         if (options.Authority is null || !options.Authority.IsAbsoluteUri)
         {

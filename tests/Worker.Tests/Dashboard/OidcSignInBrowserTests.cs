@@ -72,6 +72,12 @@ public sealed class OidcSignInBrowserTests(AgentEnvironment env) : IClassFixture
         Assert.Contains("Dashboard__Oidc__ClientId", error.Message, StringComparison.Ordinal);
         Assert.Contains("Dashboard__Oidc__ClientSecret", error.Message, StringComparison.Ordinal);
         Assert.Contains("Dashboard__Oidc__OperatorRoles", error.Message, StringComparison.Ordinal);
+        // Any key of the section turns it on, so a misspelt authority is not silently a dashboard without sign-in.
+        var alone = Assert.Throws<InvalidOperationException>(() => DashboardApp.Create(
+        [
+            $"--ConnectionStrings:App={env.Database.ConnectionString}", "--urls", "http://127.0.0.1:0", "--Dashboard:Oidc:OperatorRoles=ops",
+        ]));
+        Assert.Contains("Dashboard__Oidc__Authority", alone.Message, StringComparison.Ordinal);
     }
 
     [Fact]
