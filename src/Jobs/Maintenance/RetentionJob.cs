@@ -21,6 +21,7 @@ namespace AgentWorker.Jobs.Maintenance;
 /// </summary>
 public sealed partial class RetentionJob(
     [FromKeyedServices(AppDatabase.Key)] NpgsqlDataSource dataSource,
+    JobStorage storage,
     IOptions<RetentionOptions> options,
     ILogger<RetentionJob> logger)
 {
@@ -37,8 +38,10 @@ public sealed partial class RetentionJob(
              limit @batch
                for update skip locked),
         steps as (delete from agent.steps s using doomed d where s.task_id = d.id returning 1),
-        tasks as (delete from agent.tasks t using doomed d where t.id = d.id returning 1)
-        select (select count(*) from tasks) as Tasks, (select count(*) from steps) as Steps
+        tasks as (delete from agent.tasks t using doomed d where t.id = d.id returning t.status, t.hangfire_job_id)
+        select (select count(*) from tasks) as Tasks, (select count(*) from steps) as Steps,
+               (select coalesce(array_agg(hangfire_job_id), '{}') from tasks
+                 where status = 'failed' and hangfire_job_id is not null) as FailedJobs
         """;
 
     // A batch goes once it is over and none of its tasks is left (they went by retention, or it never had any).
@@ -74,7 +77,15 @@ public sealed partial class RetentionJob(
                 $"Removed {Tasks} finished tasks with {Steps} steps and {Batches} batches in {Took.TotalSeconds:F1} s");
     }
 
-    private sealed record Swept(long Tasks, long Steps);
+    private sealed class Swept
+    {
+        public long Tasks { get; init; }
+
+        public long Steps { get; init; }
+
+        /// <summary>Mirror jobs of the failed tasks removed.</summary>
+        public string[] FailedJobs { get; init; } = [];
+    }
 
     [JobDisplayName("Agent retention: remove finished tasks past Retention__FinishedTasks")]
     [AutomaticRetry(Attempts = 0)]
@@ -99,12 +110,13 @@ public sealed partial class RetentionJob(
         {
             var keep = settings.FinishedTasks;
             long tasks = 0, steps = 0;
-            // A run lasts at most one interval: a backlog (retention just turned on) goes over several runs, and a
-            // control worker is never held for hours.
+            // A run stops taking new transactions after one interval: a backlog (retention just turned on) goes over
+            // several runs, and a control worker is never held for hours.
             while (clock.Elapsed < settings.Interval)
             {
                 var took = Stopwatch.StartNew();
                 var swept = await SweepBatchAsync(connection, keep, settings.BatchSize, cancellationToken);
+                ExpireFailedJobs(swept.FailedJobs);
                 tasks += swept.Tasks;
                 steps += swept.Steps;
                 if (swept.Tasks < settings.BatchSize)
@@ -132,6 +144,26 @@ public sealed partial class RetentionJob(
             // Not under the caller's token: an unlock must happen even when the sweep was stopped.
             await connection.ExecuteAsync("select pg_advisory_unlock(hashtext('agent.retention'))");
         }
+    }
+
+    /// <summary>
+    /// Hangfire keeps a failed job until someone deletes it; the mirror job of a failed task that retention removed
+    /// goes now (Hangfire.PostgreSql's expiration manager deletes it on its next pass) rather than linking to nothing.
+    /// Succeeded and deleted jobs expire a day after they ended already.
+    /// </summary>
+    private void ExpireFailedJobs(string[] jobs)
+    {
+        if (jobs.Length == 0)
+        {
+            return;
+        }
+        using var connection = storage.GetConnection();
+        using var transaction = connection.CreateWriteTransaction();
+        foreach (var job in jobs)
+        {
+            transaction.ExpireJob(job, TimeSpan.Zero);
+        }
+        transaction.Commit();
     }
 
     /// <summary>

@@ -30,18 +30,29 @@ public sealed class RetentionOptions : IValidatableObject
                 $"Retention:FinishedTasks (Retention__FinishedTasks) must be 0 (keep everything) or a positive time span such as 30.00:00:00, got {FinishedTasks}.",
                 [nameof(FinishedTasks)]);
         }
-        if (Interval < TimeSpan.FromMinutes(1) || Interval > TimeSpan.FromDays(1) || Interval.Ticks % TimeSpan.TicksPerMinute != 0)
+        if (!IsCronInterval(Interval))
         {
             yield return new ValidationResult(
-                $"Retention:Interval (Retention__Interval) must be whole minutes between 00:01:00 and 1.00:00:00, got {Interval}.",
+                $"Retention:Interval (Retention__Interval) must divide an hour or a day evenly (Hangfire schedules it by cron): "
+                + $"1, 2, 3, 4, 5, 6, 10, 12, 15, 20 or 30 minutes, 1, 2, 3, 4, 6, 8 or 12 hours, or 1.00:00:00; got {Interval}.",
                 [nameof(Interval)]);
         }
     }
 
-    /// <summary>
-    /// The sweep's cron schedule: every N minutes below an hour, every N hours below a day, else daily. An interval that
-    /// does not divide the hour or the day runs at the next divisor's marks (Hangfire schedules by cron).
-    /// </summary>
+    /// <summary>Whole minutes dividing an hour, whole hours dividing a day, or a day: what a cron schedule repeats exactly.</summary>
+    private static bool IsCronInterval(TimeSpan interval)
+    {
+        if (interval.Ticks % TimeSpan.TicksPerMinute != 0 || interval <= TimeSpan.Zero)
+        {
+            return false;
+        }
+        var minutes = (long)interval.TotalMinutes;
+        return minutes < 60 ? 60 % minutes == 0
+            : minutes < 1440 ? minutes % 60 == 0 && 24 % (minutes / 60) == 0
+            : minutes == 1440;
+    }
+
+    /// <summary>The sweep's cron schedule: every N minutes within the hour, every N hours within the day, or daily.</summary>
     internal string Cron()
     {
         var minutes = (int)Interval.TotalMinutes;

@@ -94,8 +94,9 @@ public static class AgentTelemetry
         activity.SetTag("gen_ai.response.model", turn.ResponseModel);
         activity.SetTag("gen_ai.usage.input_tokens", turn.Usage.InputTokens);
         activity.SetTag("gen_ai.usage.output_tokens", turn.Usage.OutputTokens);
-        activity.SetTag("gen_ai.usage.cached_input_tokens", turn.Usage.CachedTokens);
-        activity.SetTag("gen_ai.usage.reasoning_tokens", turn.Usage.ReasoningTokens);
+        // Not (yet) named by the GenAI conventions: ours.
+        activity.SetTag("agent.usage.cached_input_tokens", turn.Usage.CachedTokens);
+        activity.SetTag("agent.usage.reasoning_tokens", turn.Usage.ReasoningTokens);
         activity.SetTag("agent.model.transport", record.Transport);
         activity.SetTag("agent.model.socket_reused", record.SocketReused);
         activity.SetTag("agent.model.chained", record.Chained);

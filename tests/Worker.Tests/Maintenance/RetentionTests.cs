@@ -21,6 +21,7 @@ public sealed class RetentionTests(AgentEnvironment env) : IClassFixture<AgentEn
 
     private RetentionJob Job(TimeSpan keep, int batchSize = 3) => new(
         env.WorkerServices.GetRequiredKeyedService<NpgsqlDataSource>(AppDatabase.Key),
+        env.WorkerServices.GetRequiredService<JobStorage>(),
         Options.Create(new RetentionOptions { FinishedTasks = keep, BatchSize = batchSize }),
         NullLogger<RetentionJob>.Instance);
 
@@ -41,6 +42,15 @@ public sealed class RetentionTests(AgentEnvironment env) : IClassFixture<AgentEn
     {
         await env.WaitForIdleAsync();
         var old = new[] { await RunAsync("How many orders are there? (old 1)"), await RunAsync("How many customers are there? (old 2)") };
+        // Failed for real (max_steps): Hangfire keeps a failed job until someone deletes it.
+        var failed = await env.Database.ScalarAsync<long>("select agent.enqueue(prompt => 'How many orders are there? (old, failed)', max_steps => 1)");
+        Assert.Equal("failed", await env.WaitForTaskAsync(failed));
+        await env.Database.WaitUntilAsync("""
+            select exists (select 1 from agent.tasks t join hangfire.job j on j.id = t.hangfire_job_id::bigint
+                            where t.id = @failed and j.statename = 'Failed' and j.expireat is null)
+            """, new { failed }, TimeSpan.FromSeconds(30));
+        var failedJob = await env.Database.ScalarAsync<string>("select hangfire_job_id from agent.tasks where id = @failed", new { failed });
+        old = [.. old, failed];
         var recent = await RunAsync("How many products are there? (recent)");
         var retried = await RunAsync("How many orders are there? (retried)");
         var batch = await env.Database.ScalarAsync<long>("select agent.enqueue_batch(name => 'retention old batch', prompts => array['How many orders?', 'How many products?'])");
@@ -81,6 +91,8 @@ public sealed class RetentionTests(AgentEnvironment env) : IClassFixture<AgentEn
         Assert.Equal(1, await CountAsync("select count(*) from agent.batches where id = @halfBatch", new { halfBatch }));
         Assert.Equal(4, await CountAsync("select count(*) from agent.tasks where id = any(@kept)", new { kept = new[] { recent, retried, queued, running } }));
         Assert.Equal(retriedSteps, await CountAsync("select count(*) from agent.steps where task_id = @retried", new { retried }));
+        // The failed task's job no longer waits in Hangfire's Failed list for a task that is gone.
+        Assert.Equal(1, await CountAsync("select count(*) from hangfire.job where id = @job::bigint and expireat <= now()", new { job = failedJob }));
 
         // The retried task resumes from the checkpoint the sweep left: its stored answer, no new model turn.
         await env.Database.ScalarAsync<object>("update agent.tasks set run_at = now() where id = @retried", new { retried });
@@ -151,6 +163,9 @@ public sealed class RetentionTests(AgentEnvironment env) : IClassFixture<AgentEn
     [InlineData("--Retention:Interval=00:00:30", "Retention__Interval")]
     [InlineData("--Retention:Interval=00:01:30", "Retention__Interval")]
     [InlineData("--Retention:Interval=2.00:00:00", "Retention__Interval")]
+    [InlineData("--Retention:Interval=00:45:00", "Retention__Interval")]
+    [InlineData("--Retention:Interval=01:30:00", "Retention__Interval")]
+    [InlineData("--Retention:Interval=05:00:00", "Retention__Interval")]
     [InlineData("--Retention:BatchSize=0", "BatchSize")]
     public async Task BadSettings_FailStartUpNamingTheKey(string setting, string named)
     {
@@ -166,6 +181,8 @@ public sealed class RetentionTests(AgentEnvironment env) : IClassFixture<AgentEn
     [InlineData("00:10:00", "*/10 * * * *")]
     [InlineData("00:01:00", "*/1 * * * *")]
     [InlineData("02:00:00", "0 */2 * * *")]
+    [InlineData("00:30:00", "*/30 * * * *")]
+    [InlineData("12:00:00", "0 */12 * * *")]
     [InlineData("1.00:00:00", "0 0 * * *")]
     public void Interval_BecomesACronSchedule(string interval, string cron) =>
         Assert.Equal(cron, new RetentionOptions { Interval = TimeSpan.Parse(interval, System.Globalization.CultureInfo.InvariantCulture) }.Cron());
