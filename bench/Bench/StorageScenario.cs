@@ -76,7 +76,8 @@ internal static class StorageScenario
     private static async Task<(Sweep Sweep, Pickup During)> SweepWhilePickingUpAsync(BenchDatabase db, HostedWorker worker, RetentionOptions options,
         int restFactor)
     {
-        var job = new RetentionJob(worker.Services.GetRequiredKeyedService<NpgsqlDataSource>(AppDatabase.Key), Options.Create(options),
+        var job = new RetentionJob(worker.Services.GetRequiredKeyedService<NpgsqlDataSource>(AppDatabase.Key),
+            worker.Services.GetRequiredService<Hangfire.JobStorage>(), Options.Create(options),
             NullLogger<RetentionJob>.Instance) { RestFactor = restFactor };
         // Old rows are cold: a checkpoint has passed since they were written, so removing them logs full pages.
         await BenchDatabase.ExecuteAsync(db.ConnectionString, "checkpoint");
