@@ -105,11 +105,13 @@ internal sealed class AgentTaskQueries([FromKeyedServices(AppDatabase.Key)] Npgs
                        (select count(*) from agent.tasks where status = 'running') as Running,
                        (select count(*) from agent.tasks where status = 'succeeded' and finished_at >= date_trunc('day', now())) as SucceededToday,
                        (select count(*) from agent.tasks where status = 'failed' and finished_at >= date_trunc('day', now())) as FailedToday,
-                       (select coalesce(sum(input_tokens + output_tokens), 0) from agent.tasks where finished_at >= date_trunc('day', now())) as TokensToday,
+                       (select coalesce(sum(input_tokens + output_tokens), 0) from agent.tasks
+                         where status in ('succeeded', 'failed', 'cancelled') and finished_at >= date_trunc('day', now())) as TokensToday,
                        (select percentile_cont(0.5) within group (order by duration_ms) from agent.steps
                          where kind = 'model' and started_at >= now() - interval '1 hour') as MedianTurnMs,
-                       (select coalesce(sum((pool ->> 'leased')::int), 0) from agent.worker_stats where updated_at > now() - interval '30 seconds') as SocketsLeased,
-                       (select coalesce(sum((pool ->> 'idle')::int), 0) from agent.worker_stats where updated_at > now() - interval '30 seconds') as SocketsIdle
+                       w.leased as SocketsLeased, w.idle as SocketsIdle
+                  from (select coalesce(sum((pool ->> 'leased')::int), 0) as leased, coalesce(sum((pool ->> 'idle')::int), 0) as idle
+                          from agent.worker_stats where updated_at > now() - interval '30 seconds') w
                 """);
             _homeAt = Environment.TickCount64;
             return _home;

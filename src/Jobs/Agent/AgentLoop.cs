@@ -65,6 +65,9 @@ internal sealed class AgentLoop(
 
         public int Steps { get; private set; }
 
+        /// <summary>The model the task runs on: its own, else the worker's default.</summary>
+        private string? EffectiveModel => task.Model ?? loop._llm.Model;
+
         public async Task<TaskOutcome> ExecuteAsync(IReadOnlyList<CheckpointStep> checkpoint, CancellationToken cancellationToken)
         {
             _transcript.Add(Transcript.UserMessage(task.Prompt));
@@ -148,7 +151,7 @@ internal sealed class AgentLoop(
         {
             var startedAt = loop._time.GetUtcNow();
             var started = Stopwatch.GetTimestamp();
-            var model = task.Model ?? loop._llm.Model ?? "";
+            var model = EffectiveModel ?? "";
             using var activity = AgentTelemetry.StartModelTurn(model, loop._llm.BaseUrl);
             TurnRecord record;
             try
@@ -158,8 +161,7 @@ internal sealed class AgentLoop(
             catch (Exception ex)
             {
                 AgentTelemetry.Failed(activity, ex);
-                loop._metrics.ModelTurnFailed(model, ex is ModelException m ? m.Kind.ToString() : ex.GetType().Name,
-                    Stopwatch.GetElapsedTime(started).TotalSeconds);
+                loop._metrics.ModelTurnFailed(model, AgentTelemetry.ErrorType(ex), Stopwatch.GetElapsedTime(started).TotalSeconds);
                 throw;
             }
             AgentTelemetry.TurnDone(activity, record);
@@ -197,7 +199,7 @@ internal sealed class AgentLoop(
             var create = new JsonObject
             {
                 ["type"] = "response.create",
-                ["model"] = task.Model ?? loop._llm.Model,
+                ["model"] = EffectiveModel,
                 ["store"] = false,
                 ["include"] = new JsonArray("reasoning.encrypted_content"),
                 ["instructions"] = task.Instructions ?? loop._agent.DefaultInstructions,

@@ -18,7 +18,7 @@ internal sealed class TurnAssembler(long startedTimestamp)
     public bool SawOutput { get; private set; }
 
     /// <summary>Accepts one event; returns the finished turn on a terminal success, null while the turn goes on.</summary>
-    public (string ResponseId, IReadOnlyList<JsonObject> Output, TokenUsage Usage)? Accept(JsonObject evt)
+    public (string ResponseId, IReadOnlyList<JsonObject> Output, TokenUsage Usage, string? Model)? Accept(JsonObject evt)
     {
         var type = (string?)evt["type"]
             ?? throw new ModelException(ModelFailureKind.Protocol, "Server event without a \"type\".");
@@ -71,7 +71,7 @@ internal sealed class TurnAssembler(long startedTimestamp)
     }
 
     /// <summary>The finished turn with its timings, measured from the timestamp the request was sent at.</summary>
-    public ModelTurn ToTurn((string ResponseId, IReadOnlyList<JsonObject> Output, TokenUsage Usage) done, int requestBytes)
+    public ModelTurn ToTurn((string ResponseId, IReadOnlyList<JsonObject> Output, TokenUsage Usage, string? Model) done, int requestBytes)
     {
         var elapsed = Stopwatch.GetElapsedTime(startedTimestamp).TotalMilliseconds;
         return new ModelTurn
@@ -82,22 +82,20 @@ internal sealed class TurnAssembler(long startedTimestamp)
             TimeToFirstOutputMs = _firstOutputMs < 0 ? elapsed : _firstOutputMs,
             TransportMs = elapsed,
             RequestBytes = requestBytes,
-            ResponseModel = _responseModel,
+            ResponseModel = done.Model,
         };
     }
 
-    private string? _responseModel;
-
-    private (string, IReadOnlyList<JsonObject>, TokenUsage) Complete(JsonObject? response)
+    private (string, IReadOnlyList<JsonObject>, TokenUsage, string?) Complete(JsonObject? response)
     {
-        _responseModel = response?["model"] is JsonValue model && model.TryGetValue<string>(out var name) ? name : null;
         var id = (string?)response?["id"] ?? _responseId
             ?? throw new ModelException(ModelFailureKind.Protocol, "response.completed carried no response id.");
         // Terminal events may omit output ("sparse" output): rebuild it from output_item.done events.
         IReadOnlyList<JsonObject> output = response?["output"] is JsonArray array && array.Count > 0
             ? array.OfType<JsonObject>().Select(o => (JsonObject)o.DeepClone()).ToList()
             : _doneItems.Values.ToList();
-        return (id, output, TokenUsage.FromJson(response?["usage"]));
+        var model = response?["model"] is JsonValue m && m.TryGetValue<string>(out var name) ? name : null;
+        return (id, output, TokenUsage.FromJson(response?["usage"]), model);
     }
 
     private static ModelException Failed(JsonObject? response)

@@ -27,8 +27,8 @@ public sealed partial class RetentionJob(
 {
     public const string RecurringJobId = "agent-maintenance:retention";
 
-    /// <summary>The advisory lock key of the sweep (<c>hashtext('agent.retention')</c>, stable across processes).</summary>
-    internal const string LockSql = "select pg_try_advisory_lock(hashtext('agent.retention'))";
+    /// <summary>The advisory lock key of the sweep (stable across processes and databases' sessions).</summary>
+    private const string LockKey = "hashtext('agent.retention')";
 
     private const string SweepTasksSql = """
         with doomed as (
@@ -101,7 +101,7 @@ public sealed partial class RetentionJob(
             return new Result(0, 0, 0, clock.Elapsed, Skipped: false);
         }
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(LockSql, cancellationToken: cancellationToken)))
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition($"select pg_try_advisory_lock({LockKey})", cancellationToken: cancellationToken)))
         {
             LogSkipped();
             return new Result(0, 0, 0, clock.Elapsed, Skipped: true);
@@ -142,7 +142,7 @@ public sealed partial class RetentionJob(
         finally
         {
             // Not under the caller's token: an unlock must happen even when the sweep was stopped.
-            await connection.ExecuteAsync("select pg_advisory_unlock(hashtext('agent.retention'))");
+            await connection.ExecuteAsync($"select pg_advisory_unlock({LockKey})");
         }
     }
 

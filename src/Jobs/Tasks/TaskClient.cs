@@ -13,12 +13,6 @@ internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlData
             tool_config => @ToolConfig::jsonb, batch_id => @BatchId)
         """;
 
-    /// <summary>
-    /// The enqueue inside a traced operation: the trace's context is set for the statement, and the task stores it
-    /// (<c>agent.tasks.trace_parent</c>'s default), so its run's span links back here.
-    /// </summary>
-    private const string TracedEnqueueSql = EnqueueSql + " from (select set_config('agent.traceparent', @TraceParent, true)) as traced";
-
     /// <summary>The task, then its steps (<c>@id</c>, <c>@defaultModel</c>): shared with the dashboard's task page.</summary>
     internal const string TaskSql = """
         select id, status, prompt, instructions, coalesce(effective_model, model, @defaultModel) as Model,
@@ -45,7 +39,7 @@ internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlData
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         try
         {
-            var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(activity is null ? EnqueueSql : TracedEnqueueSql, new
+            var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(Telemetry.AgentTelemetry.Traced(EnqueueSql, activity), new
             {
                 request.Prompt,
                 request.Instructions,

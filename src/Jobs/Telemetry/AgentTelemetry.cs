@@ -31,6 +31,14 @@ public static class AgentTelemetry
     /// <summary>The GenAI provider of every model the worker talks to: OpenAI's Responses API or one compatible with it.</summary>
     internal const string Provider = "openai";
 
+    /// <summary>
+    /// An enqueue's <c>select agent.enqueue…(…)</c> made to store the enqueue span's context with the tasks it inserts
+    /// (<c>agent.tasks.trace_parent</c>'s default reads <c>agent.traceparent</c>): the statement sets it for its own
+    /// transaction from <c>@TraceParent</c>. Unchanged when nothing traces the enqueue.
+    /// </summary>
+    internal static string Traced(string enqueueSql, Activity? enqueue) =>
+        enqueue is null ? enqueueSql : enqueueSql + " from (select set_config('agent.traceparent', @TraceParent, true)) as traced";
+
     /// <summary>The span of one enqueue (<c>agent.enqueue</c>, a producer): its context is stored with the task.</summary>
     internal static Activity? StartEnqueue(string? model)
     {
@@ -134,8 +142,11 @@ public static class AgentTelemetry
     }
 
     /// <summary>The failure of an exception: its type as <c>error.type</c> (a model failure by its kind).</summary>
-    internal static void Failed(Activity? activity, Exception exception) =>
-        Failed(activity, exception is ModelException model ? model.Kind.ToString() : exception.GetType().FullName ?? "exception", exception.Message);
+    internal static void Failed(Activity? activity, Exception exception) => Failed(activity, ErrorType(exception), exception.Message);
+
+    /// <summary>OpenTelemetry's <c>error.type</c> of an exception: a model failure by its kind, else the exception's full type name.</summary>
+    internal static string ErrorType(Exception exception) =>
+        exception is ModelException model ? model.Kind.ToString() : exception.GetType().FullName ?? "exception";
 
     /// <summary>How a run ended, on its span.</summary>
     internal static void RunDone(Activity? activity, TaskOutcome outcome)
