@@ -81,7 +81,7 @@ internal static class WorkerCli
         var target = builder.Configuration.GetConnectionString("Target");
         var targetDatabase = string.IsNullOrWhiteSpace(target) ? database : new NpgsqlConnectionStringBuilder(target).Database ?? database;
         var appLogin = targetDatabase == database ? new NpgsqlConnectionStringBuilder(app).Username : null;
-        var sql = ReaderRole.CreateSql(tools.ReaderRole, tools.SchemaList(), targetDatabase, tools.ReaderPassword, appLogin);
+        var sql = ReaderRole.CreateSql(tools.ReaderRole, tools.SchemaList(), targetDatabase, tools.ReaderPassword, appLogin, tools.ReaderConnectionLimit);
         if (!apply)
         {
             await Console.Out.WriteLineAsync(sql);

@@ -80,7 +80,7 @@ internal sealed class DescribeTableTool(ReadOnlySql sql, TargetDatabase target) 
                 ["constraints"] = new JsonArray(constraints.Select(c => (JsonNode)JsonValue.Create(c)).ToArray()),
             };
             return new ToolResult(ToolJson.Write(output), IsError: false, RowCount: output["columns"]!.AsArray().Count);
-        }, cancellationToken);
+        }, ToolResult.Error, cancellationToken);
     }
 
     private sealed record TableRef(long Oid, string Schema, string Name);

@@ -42,5 +42,5 @@ internal sealed class ListTablesTool(ReadOnlySql sql, TargetDatabase target) : I
                 ["rows"] = new JsonArray(rows.Select(r => (JsonNode)new JsonArray(r.Schema, r.Name, r.Kind, r.RowEstimate)).ToArray()),
             };
             return new ToolResult(ToolJson.Write(output), IsError: false, RowCount: rows.Count);
-        }, cancellationToken);
+        }, ToolResult.Error, cancellationToken);
 }

@@ -5,24 +5,40 @@ namespace AgentWorker.Jobs.Tools;
 
 /// <summary>
 /// Runs SQL on the target inside a transaction that is read-only before any statement of the caller runs, and is
-/// always rolled back; afterwards the session is reset (<c>DISCARD ALL</c>) before the connection goes back to the
-/// pool, so nothing a statement left behind (a session advisory lock, a prepared statement) outlives the call. (The
-/// pool itself does not reset again: a session this reset fails on is never handed out again.)
+/// always rolled back, on a physical connection of its own that is closed afterwards (<see cref="TargetDatabase"/>):
+/// nothing a statement left in the backend (a session advisory lock, a prepared statement, a cache of compiled
+/// regular expressions that <c>DISCARD ALL</c> keeps) serves the next call.
 /// The model's statement is sent alone over the extended protocol (one <see cref="NpgsqlBatchCommand"/>), so the
 /// server refuses any second statement hidden in it.
 /// </summary>
-internal sealed class ReadOnlySql(TargetDatabase target)
+internal sealed partial class ReadOnlySql(TargetDatabase target)
 {
-    /// <summary>Opens a read-only transaction, runs <paramref name="body"/>, rolls back and resets the session.</summary>
+    /// <summary>
+    /// Opens a read-only transaction on a new connection, runs <paramref name="body"/>, rolls back and closes. When the
+    /// server refuses the reader another connection (its <c>CONNECTION LIMIT</c>: earlier calls may still run there,
+    /// past a timeout PostgreSQL could not enforce), <paramref name="refused"/> makes the answer for the model.
+    /// </summary>
     public async Task<T> InReadOnlyTransactionAsync<T>(
-        Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> body, CancellationToken cancellationToken)
+        Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> body, Func<string, T> refused, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(body);
-        await using var connection = await target.DataSource.OpenConnectionAsync(cancellationToken);
+        ArgumentNullException.ThrowIfNull(refused);
+        ReaderConnection lease;
         try
         {
-            await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+            lease = await target.OpenAsync(cancellationToken);
+        }
+        catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.TooManyConnections)
+        {
+            return refused("SQL error 53300: the database has no connection left for the reader (its connection limit is "
+                + "reached: earlier queries may still be running on the server). Try again shortly, with a cheaper query.");
+        }
+        await using (lease)
+        {
+            var connection = lease.Connection;
+            try
             {
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
                 if (target.Layers.HasFlag(SafetyLayers.Transaction))
                 {
                     // READ ONLY, then a snapshot: after the first snapshot, SET TRANSACTION READ WRITE is refused.
@@ -35,38 +51,22 @@ internal sealed class ReadOnlySql(TargetDatabase target)
                 // Never committed: disposing the transaction rolls it back, whatever the body did or threw.
                 return await body(connection, transaction);
             }
-        }
-        finally
-        {
-            if (connection.State == ConnectionState.Open)
+            finally
             {
-                await ResetAsync(connection);
+                if (connection.State == ConnectionState.Open)
+                {
+                    await RollBackPreparedAsync(connection);
+                }
             }
         }
     }
 
-    private async Task ResetAsync(NpgsqlConnection connection)
-    {
-        try
-        {
-            await RollBackPreparedAsync(connection);
-            await using var reset = new NpgsqlCommand("DISCARD ALL", connection);
-            await reset.ExecuteNonQueryAsync(CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
-        {
-            // Not reset: the pool does not reset either (this is its only reset), so it must not get this session
-            // back. Clearing the pool retires every connection opened before, this one included.
-            NpgsqlConnection.ClearPool(connection);
-            throw;
-        }
-    }
-
     /// <summary>
-    /// <c>PREPARE TRANSACTION</c> as the model's statement detaches the tool's transaction: it would outlive the rollback,
-    /// the session reset and the session, hold back VACUUM and take a slot of <c>max_prepared_transactions</c>. Where the
-    /// server allows prepared transactions at all, every one the reader owns in this database is rolled back after each
-    /// call (the owner may; none is ever legitimate), which also clears any a crashed worker left behind.
+    /// <c>PREPARE TRANSACTION</c> as the model's statement detaches the tool's transaction: it would outlive the rollback
+    /// and the session, hold back VACUUM and take a slot of <c>max_prepared_transactions</c>. Where the server allows
+    /// prepared transactions at all, every one the reader owns in this database is rolled back after each call (the
+    /// owner may; none is ever legitimate), which also clears any a crashed worker left behind. Two calls may find the
+    /// same one: the second's rollback then finds it gone (<c>42704</c>) or busy (<c>55000</c>), which is what it wanted.
     /// </summary>
     private async Task RollBackPreparedAsync(NpgsqlConnection connection)
     {
@@ -87,7 +87,14 @@ internal sealed class ReadOnlySql(TargetDatabase target)
         foreach (var gid in gids)
         {
             await using var rollback = new NpgsqlCommand("ROLLBACK PREPARED '" + gid.Replace("'", "''", StringComparison.Ordinal) + "'", connection);
-            await rollback.ExecuteNonQueryAsync(CancellationToken.None);
+            try
+            {
+                await rollback.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+            catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UndefinedObject or PostgresErrorCodes.ObjectNotInPrerequisiteState)
+            {
+                // Another call rolled it back first (gone), or is rolling it back now (busy).
+            }
         }
     }
 
@@ -132,20 +139,44 @@ internal sealed class ReadOnlySql(TargetDatabase target)
             }
             catch (NpgsqlException ex) when (ex.InnerException is TimeoutException && !cancellationToken.IsCancellationRequested)
             {
-                return ToolResult.Error("SQL error: the query ran past its time limit and was cancelled");
+                return ToolResult.Error(TimedOut);
             }
-        }, cancellationToken);
+            catch (NotSupportedException)
+            {
+                // The server answered with a COPY stream (COPY ... TO STDOUT), which a query reader cannot take; Npgsql
+                // breaks the connection, which is closed after this call anyway.
+                return ToolResult.Error(CopyRefused);
+            }
+        }, ToolResult.Error, cancellationToken);
+
+    private const string TimedOut = "SQL error: the query ran past its time limit and was cancelled";
+
+    private const string CopyRefused = "SQL error: COPY is not supported here; run a SELECT instead.";
 
     /// <summary>
-    /// What no query may hold, whatever its privileges: XMLTABLE is syntax, not a function a privilege can take away,
-    /// and its XPath runs in libxml2, which PostgreSQL cannot cancel (a crafted path ran 12 s past a 1 s
-    /// statement_timeout). A keyword is one token: it cannot be split by comments or quoting, so the text is where it
-    /// can be caught. A string that only mentions the word is refused too, which costs a rewrite. Null when allowed.
+    /// What no query may hold, whatever its privileges: XML parsing and XPath run in libxml2, which PostgreSQL cannot
+    /// cancel (a crafted path ran 12 s past a 1 s statement_timeout; thousands of attributes parse in quadratic time),
+    /// and their ways in are syntax (<c>XMLTABLE</c>, <c>XMLPARSE</c>, a literal given to <c>XMLCONCAT</c>) or the type's
+    /// input function (<c>'...'::xml</c>), which no privilege takes away. So any token that starts with <c>xml</c> is
+    /// refused: a token cannot be split by comments or quoting, and the only other spelling of a name, a Unicode-escaped
+    /// identifier (<c>U&amp;"..."</c>), is refused too. A string or column name that only mentions such a word is
+    /// refused as well, which costs a rewrite (or a view). Null when allowed.
     /// </summary>
-    public static string? Refusal(string sql) =>
-        sql.Contains("xmltable", StringComparison.OrdinalIgnoreCase)
-            ? "XMLTABLE is not allowed: its XPath evaluation cannot be cancelled. Query the XML another way."
+    public static string? Refusal(string sql)
+    {
+        ArgumentNullException.ThrowIfNull(sql);
+        if (XmlToken().Match(sql) is { Success: true } match)
+        {
+            return $"{match.Value.ToUpperInvariant()} is not allowed: no XML here (its parsing and XPath cannot be cancelled). Query the data another way.";
+        }
+        return sql.Contains("u&\"", StringComparison.OrdinalIgnoreCase)
+            ? "Unicode-escaped identifiers (U&\"...\") are not allowed; write the name plainly."
             : null;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\bxml\w*",
+        System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex XmlToken();
 
     /// <summary>
     /// Runs a batch's source query the way the query tool runs the model's: one statement, read-only, as the reader
@@ -206,9 +237,13 @@ internal sealed class ReadOnlySql(TargetDatabase target)
             }
             catch (NpgsqlException ex) when (ex.InnerException is TimeoutException && !cancellationToken.IsCancellationRequested)
             {
-                return SourceRows.Failed("SQL error: the query ran past its time limit and was cancelled");
+                return SourceRows.Failed(TimedOut);
             }
-        }, cancellationToken);
+            catch (NotSupportedException)
+            {
+                return SourceRows.Failed(CopyRefused);
+            }
+        }, SourceRows.Failed, cancellationToken);
     }
 
     /// <summary>

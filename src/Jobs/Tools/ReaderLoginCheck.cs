@@ -6,12 +6,13 @@ namespace AgentWorker.Jobs.Tools;
 /// Verifies at start that the target login cannot write: not superuser, not a member (even NOINHERIT, which can
 /// still SET ROLE) of the server-file roles, no write privilege on any table or column, owns nothing, no CREATE on
 /// the database or any schema, and read-only by default (set on the role or the database, not only by our session);
-/// no EXECUTE on the functions that act outside the transaction, no language for DO blocks, and its SQL hidden from
-/// other sessions (see <see cref="ReaderRole"/>).
+/// no EXECUTE on the functions that act outside the transaction, loop without a cancellation check or fill the lock
+/// table, no language for DO blocks, a connection limit, its messages kept out of the server log, and its SQL hidden
+/// from other sessions (see <see cref="ReaderRole"/>).
 /// </summary>
 internal static class ReaderLoginCheck
 {
-    private const string CheckSql = """
+    private static readonly string CheckSql = $$"""
         select array_remove(array[
             case when r.rolsuper then 'is a superuser' end,
             case when r.rolcreaterole then 'can create roles' end,
@@ -37,10 +38,18 @@ internal static class ReaderLoginCheck
                        from pg_catalog.pg_proc p
                       where p.proname in ('dblink_exec', 'dblink_connect', 'dblink_connect_u')
                         and has_function_privilege(p.oid, 'EXECUTE')), '{}')
-        || coalesce((select array_agg(distinct 'can EXECUTE ' || f.name || ' (' || f.why || ')')
-                       from unnest(@functions, @reasons) as f(name, why)
-                       join pg_catalog.pg_proc p on p.proname = f.name and p.pronamespace = 'pg_catalog'::regnamespace
-                      where has_function_privilege(p.oid, 'EXECUTE')), '{}')
+        || coalesce((select array_agg(distinct 'can EXECUTE ' || case when f.why = {{ReaderRole.Literal(ReaderRole.GeometricWhy)}} then 'the ' else f.name || ' (' end || f.why || case when f.why = {{ReaderRole.Literal(ReaderRole.GeometricWhy)}} then '' else ')' end)
+                       from ({{ReaderRole.ForbiddenFunctionsSql}}) as f
+                      where has_function_privilege(f.oid, 'EXECUTE')), '{}')
+        || case when r.rolconnlimit < 0
+                then array['has no connection limit: queries PostgreSQL cannot cancel (some built-ins loop without checking) and their memory can pile up to the server''s max_connections (an admin runs: alter role ' || quote_ident(r.rolname) || ' connection limit {{ReaderRole.DefaultConnectionLimit}})']
+                else '{}'::text[] end
+        || case when not exists (
+                select 1 from pg_catalog.pg_db_role_setting s
+                 where s.setrole = r.oid
+                   and ('log_min_messages=fatal' = any(s.setconfig) or 'log_min_messages=panic' = any(s.setconfig)))
+                then array['writes its warnings and errors to the server log (one built-in call can write gigabytes; a superuser runs: alter role ' || quote_ident(r.rolname) || ' set log_min_messages = fatal; alter role ' || quote_ident(r.rolname) || ' set log_min_error_statement = panic)']
+                else '{}'::text[] end
         || coalesce((select array_agg('has USAGE on language ' || l.lanname || ' (DO blocks: code that can flood the server log)' order by l.lanname)
                        from pg_catalog.pg_language l
                       where l.laninline <> 0 and has_language_privilege(l.oid, 'USAGE')), '{}')
@@ -73,11 +82,7 @@ internal static class ReaderLoginCheck
     {
         ArgumentNullException.ThrowIfNull(target);
         await using var connection = await target.DataSource.OpenConnectionAsync(cancellationToken);
-        var problems = await connection.ExecuteScalarAsync<string[]>(new CommandDefinition(CheckSql, new
-        {
-            functions = ReaderRole.ForbiddenFunctions.Select(f => f.Name).ToArray(),
-            reasons = ReaderRole.ForbiddenFunctions.Select(f => f.Why).ToArray(),
-        }, cancellationToken: cancellationToken));
+        var problems = await connection.ExecuteScalarAsync<string[]>(new CommandDefinition(CheckSql, cancellationToken: cancellationToken));
         return problems ?? [];
     }
 }

@@ -6,6 +6,10 @@ namespace AgentWorker.Jobs.Tools;
 /// <summary>
 /// The database the tools query, opened only as the read-only login, with session settings pinned at connect:
 /// read-only default, statement and idle-in-transaction timeouts, and a search_path of the allowed schemas.
+/// Every call gets a physical connection of its own, closed after it: a backend keeps state that <c>DISCARD ALL</c>
+/// does not reset (compiled regular expressions, catalog caches, memory it grew to), so no backend serves two calls.
+/// How many calls of this process hold one at once is bounded here (<see cref="OpenAsync"/>); how many reader
+/// backends the whole server runs, by the role's <c>CONNECTION LIMIT</c>.
 /// </summary>
 internal sealed class TargetDatabase : IAsyncDisposable
 {
@@ -19,13 +23,12 @@ internal sealed class TargetDatabase : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         Options = options;
         Layers = layers;
-        // ReadOnlySql resets every session itself (DISCARD ALL) before the connection goes back: Npgsql need not again.
-        var builder = new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "agent-tools", NoResetOnClose = true };
-        if (!Tasks.AppDatabase.SetsPoolSize(connectionString))
-        {
-            // A tool call holds a connection for one statement: a small pool serves every run of the process.
-            builder.MaxPoolSize = DefaultPoolSize;
-        }
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "agent-tools" };
+        // A tool call holds a connection for one statement: a few serve every run of the process. Maximum Pool Size in
+        // the connection string still says how many; the connections themselves are never pooled.
+        MaxConnections = Tasks.AppDatabase.SetsPoolSize(connectionString) ? builder.MaxPoolSize : DefaultPoolSize;
+        builder.Pooling = false;
+        _slots = new SemaphoreSlim(MaxConnections, MaxConnections);
         if (layers.HasFlag(SafetyLayers.Session))
         {
             builder.Options = string.Join(' ',
@@ -39,8 +42,14 @@ internal sealed class TargetDatabase : IAsyncDisposable
         DataSource = NpgsqlDataSource.Create(builder.ConnectionString);
     }
 
-    /// <summary>Connections of the tools' pool when the target connection string sets no <c>Maximum Pool Size</c>.</summary>
-    public const int DefaultPoolSize = 16;
+    /// <summary>Tool calls of one process holding a connection at once when the target connection string sets no
+    /// <c>Maximum Pool Size</c>.</summary>
+    public const int DefaultPoolSize = 8;
+
+    private readonly SemaphoreSlim _slots;
+
+    /// <summary>Tool calls of this process that hold a connection at once.</summary>
+    public int MaxConnections { get; }
 
     public ToolsOptions Options { get; }
 
@@ -52,6 +61,24 @@ internal sealed class TargetDatabase : IAsyncDisposable
     public string? DatabaseName { get; }
 
     public NpgsqlDataSource DataSource { get; }
+
+    /// <summary>
+    /// A new physical connection for one call, once one of this process's <see cref="MaxConnections"/> slots is free;
+    /// disposing it closes the backend and frees the slot.
+    /// </summary>
+    public async Task<ReaderConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        await _slots.WaitAsync(cancellationToken);
+        try
+        {
+            return new ReaderConnection(await DataSource.OpenConnectionAsync(cancellationToken), _slots);
+        }
+        catch
+        {
+            _slots.Release();
+            throw;
+        }
+    }
 
     /// <summary>
     /// The target connection string: <c>ConnectionStrings:Target</c>, else the App database reached as
@@ -87,5 +114,9 @@ internal sealed class TargetDatabase : IAsyncDisposable
 
     private static string Milliseconds(TimeSpan value) => ((long)value.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
 
-    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await DataSource.DisposeAsync();
+        _slots.Dispose();
+    }
 }

@@ -24,6 +24,13 @@ public sealed class ToolsOptions
     /// <summary>Password of <see cref="ReaderRole"/> when the server asks for one.</summary>
     public string? ReaderPassword { get; set; }
 
+    /// <summary>
+    /// The reader role's <c>CONNECTION LIMIT</c> across the whole server, set by <c>Worker reader-role</c>: the bound on
+    /// how many of its backends run at once (work PostgreSQL cannot cancel and its memory included). Default 16.
+    /// </summary>
+    [Range(1, 10_000, ErrorMessage = "Tools:ReaderConnectionLimit (environment Tools__ReaderConnectionLimit) must be between 1 and 10000.")]
+    public int ReaderConnectionLimit { get; set; } = Tools.ReaderRole.DefaultConnectionLimit;
+
     /// <summary>Most rows a query returns to the model; one more is fetched to flag truncation. Default 200.</summary>
     [Range(1, 100_000)]
     public int MaxRows { get; set; } = 200;

@@ -24,11 +24,27 @@ public sealed class ReaderHardeningTests(AgentEnvironment env) : IClassFixture<A
     [InlineData("select pg_logical_emit_message(true, 'cdc', 'forged'::bytea)", "permission denied for function pg_logical_emit_message")]
     [InlineData("select set_config('work_mem', '4GB', true), count(*) from shop.orders", "permission denied for function set_config")]
     [InlineData("do $$ begin for i in 1..100000 loop raise log 'flood %', i; end loop; end $$", "permission denied for language plpgsql")]
-    [InlineData("select xpath('//a', '<r><a/></r>'::xml)", "permission denied for function xpath")]
-    [InlineData("select xpath_exists('//a', '<r><a/></r>'::xml)", "permission denied for function xpath_exists")]
-    [InlineData("select xmlexists('//a' passing ('<r><a/></r>'::xml))", "permission denied for function xmlexists")]
+    [InlineData("select xpath('//a', '<r><a/></r>'::xml)", "XML is not allowed")]
+    [InlineData("select xpath_exists('//a', '<r><a/></r>'::text::\"xml\")", "XML is not allowed")]
+    [InlineData("select xmlexists('//a' passing ('<r><a/></r>'))", "XMLEXISTS is not allowed")]
+    [InlineData("select xpath('//a', '<r><a/></r>'::U&\"\\0078ml\")", "Unicode-escaped identifiers")]
+    [InlineData("select xpath('//a', '<r><a/></r>'::pg_catalog.XML)", "XML is not allowed")]
     [InlineData("select count(*) from XmlTable('//a[count(//a[count(//a) > 0]) > 0]' passing (select xmlelement(name r, xmlagg(xmlelement(name a))) from generate_series(1, 3000)) columns x text path '.')",
         "XMLTABLE is not allowed")]
+    // Loops PostgreSQL cannot cancel (a 60-character query kept a backend busy long after its statement timeout).
+    [InlineData("select length(normalize(repeat(U&'\\0301\\0300', 100000), NFC))", "permission denied for function normalize")]
+    [InlineData("select repeat('a', 100000) is nfc normalized", "permission denied for function is_normalized")]
+    [InlineData("select path '((0,0),(1,1),(2,0))' <-> path '((5,5),(6,6))'", "permission denied for function path_distance")]
+    [InlineData("select polygon '((0,0),(1,1),(1,0))' @> polygon '((0,0),(1,1),(1,0))'", "permission denied for function poly_contain")]
+    [InlineData("select xmlconcat('<a ' || (select string_agg('a' || g || '=\"1\"', ' ') from generate_series(1, 50000) g) || '/>')", "XMLCONCAT is not allowed")]
+    [InlineData("select xmlparse(content '<a b=\"1\"/>')", "XMLPARSE is not allowed")]
+    // Session and transaction advisory locks taken in bulk fill the cluster's shared lock table.
+    [InlineData("select count(pg_advisory_lock(g)) from generate_series(1, 200000) g", "permission denied for function pg_advisory_lock")]
+    [InlineData("select count(pg_advisory_xact_lock_shared(g)) from generate_series(1, 200000) g", "permission denied for function pg_advisory_xact_lock_shared")]
+    [InlineData("select count(pg_try_advisory_lock(1, g)) from generate_series(1, 200000) g", "permission denied for function pg_try_advisory_lock")]
+    // A COPY stream is not a result a query reader can take.
+    [InlineData("copy (select 1) to stdout", "COPY is not supported here")]
+    [InlineData("copy shop.orders to stdout with (format csv)", "COPY is not supported here")]
     public async Task Query_ThatWouldActOutsideTheTransaction_IsRefused(string sql, string expected)
     {
         var walBefore = await env.Database.ScalarAsync<long>("select (pg_current_wal_insert_lsn() - '0/0')::bigint");
@@ -38,6 +54,22 @@ public sealed class ReaderHardeningTests(AgentEnvironment env) : IClassFixture<A
         Assert.Contains(expected, error, StringComparison.Ordinal);
         // No message reached the WAL (what little moves is the worker's own bookkeeping).
         Assert.True(await env.Database.ScalarAsync<long>("select (pg_current_wal_insert_lsn() - '0/0')::bigint") - walBefore < 1_000_000);
+    }
+
+    [Fact]
+    public async Task ServerLog_BuiltinsThatWouldFloodIt_WriteNothing()
+    {
+        // A WARNING per row (no such backend), and an error whose DETAIL quotes a 20 MB token: without the reader's
+        // log settings, 200,000 lines and one 20 MB line in the server log.
+        var (warned, _) = await RunQueryAsync("select count(pg_cancel_backend(-g)) from generate_series(1, 200000) g");
+        var (failed, _) = await RunQueryAsync("select repeat('x', 20000000)::json");
+        var (settings, items) = await RunQueryAsync(
+            "select current_setting('log_min_messages') as log, current_setting('log_min_error_statement') as statement, current_setting('client_min_messages') as client");
+
+        Assert.Null(warned);
+        Assert.Contains("invalid input syntax for type json", failed, StringComparison.Ordinal);
+        Assert.Null(settings);
+        Assert.Contains("[\"fatal\",\"panic\",\"error\"]", items.Replace("\\\"", "\"", StringComparison.Ordinal).Replace(" ", "", StringComparison.Ordinal), StringComparison.Ordinal);
     }
 
     [Fact]

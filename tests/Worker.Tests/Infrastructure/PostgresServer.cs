@@ -66,8 +66,14 @@ public sealed class PostgresServer : IAsyncLifetime
         await ExecuteAsync(template, ReaderRole_Sql(_template));
     }
 
+    /// <summary>
+    /// The connection limit of the tests' reader role: one role serves every test class running at once (a role is the
+    /// server's), so more than one production worker would take.
+    /// </summary>
+    public const int ReaderConnectionLimit = 96;
+
     private static string ReaderRole_Sql(string database) =>
-        AgentWorker.Jobs.Tools.ReaderRole.CreateSql(ReaderRole, ["shop"], database, ReaderPassword);
+        AgentWorker.Jobs.Tools.ReaderRole.CreateSql(ReaderRole, ["shop"], database, ReaderPassword, connectionLimit: ReaderConnectionLimit);
 
     /// <summary>A fresh database cloned from the migrated template, dropped when disposed.</summary>
     public async Task<TestDatabase> CreateDatabaseAsync(bool migrated = true)

@@ -160,13 +160,75 @@ public sealed class ReadOnlyToolsTests(PostgresServer server) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Query_ReaderAtItsConnectionLimit_IsAToolErrorAndTheServerKeepsServingOthers()
+    {
+        // Queries PostgreSQL cannot cancel keep their backends past the timeout; the role's connection limit is what
+        // bounds how many pile up (and their memory). Two held connections stand in for two such backends.
+        var role = "limited_" + Guid.NewGuid().ToString("N")[..8];
+        await PostgresServer.ExecuteAsync(_db.ConnectionString, ReaderRole.CreateSql(role, ["shop"], _db.Name, "pw", connectionLimit: 2));
+        var login = new Npgsql.NpgsqlConnectionStringBuilder(_db.ConnectionString) { Username = role, Password = "pw", Pooling = false }.ConnectionString;
+        try
+        {
+            await using var target = new TargetDatabase(login, new ToolsOptions { Schemas = "shop" });
+            var sql = new ReadOnlySql(target);
+            await using (var first = new Npgsql.NpgsqlConnection(login))
+            await using (var second = new Npgsql.NpgsqlConnection(login))
+            {
+                await first.OpenAsync(TestContext.Current.CancellationToken);
+                await second.OpenAsync(TestContext.Current.CancellationToken);
+
+                var refused = await sql.QueryAsync("select count(*) from shop.orders", TestContext.Current.CancellationToken);
+
+                Assert.True(refused.IsError);
+                Assert.StartsWith("SQL error 53300: the database has no connection left for the reader", refused.Output, StringComparison.Ordinal);
+                Assert.Equal(5000L, await OrdersAsync()); // other logins are not affected
+            }
+
+            var served = await sql.QueryAsync("select count(*) from shop.orders", TestContext.Current.CancellationToken);
+
+            Assert.False(served.IsError, served.Output);
+        }
+        finally
+        {
+            await PostgresServer.ExecuteAsync(_db.ConnectionString, $"drop owned by {role}; drop role {role};");
+        }
+    }
+
+    [Fact]
+    public async Task Query_ConcurrentCallsCleaningUpTheSamePreparedTransactions_AllAnswer()
+    {
+        if (await _db.ScalarAsync<int>("select current_setting('max_prepared_transactions')::int") == 0)
+        {
+            Assert.Skip("The server allows no prepared transaction (scripts/pg17-up's); scripts/pg-up's allows 5.");
+        }
+        var ct = TestContext.Current.CancellationToken;
+        for (var round = 0; round < 5; round++)
+        {
+            // Leftovers a crashed call would leave, found by every call that ends at the same time.
+            for (var i = 0; i < 3; i++)
+            {
+                await using var reader = new Npgsql.NpgsqlConnection(_db.ReaderConnectionString);
+                await reader.OpenAsync(ct);
+                await using var command = new Npgsql.NpgsqlCommand($"begin; select 1; prepare transaction 'leftover-{round}-{i}'", reader);
+                await command.ExecuteNonQueryAsync(ct);
+            }
+
+            var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => QueryAsync("select 1 as one")));
+
+            Assert.All(results, r => Assert.False(r.IsError, r.Output));
+            Assert.Equal(0L, await _db.ScalarAsync<long>("select count(*) from pg_prepared_xacts where database = current_database()"));
+        }
+    }
+
+    [Fact]
     public async Task ReaderLoginCheck_LoginThatCanWrite_IsRefusedNamingTheTable()
     {
         var role = "writer_" + Guid.NewGuid().ToString("N")[..8];
         await PostgresServer.ExecuteAsync(_db.ConnectionString, $"""
-            create role {role} login password 'w';
+            create role {role} login password 'w' connection limit 4;
             alter role {role} set default_transaction_read_only = on;
             alter role {role} set track_activities = off;
+            alter role {role} set log_min_messages = fatal;
             grant usage on schema shop to {role};
             grant select, update on shop.orders to {role};
             """);

@@ -66,6 +66,18 @@ public sealed class ReaderLoginCheckTests(PostgresServer server) : IAsyncLifetim
     [InlineData("grant usage on language plpgsql to public", "has USAGE on language plpgsql (DO blocks: code that can flood the server log)")]
     [InlineData("alter role {role} reset track_activities",
         "shows its SQL to the other sessions of the same login, other tasks included, in pg_stat_activity (a superuser runs: alter role {role} set track_activities = off)")]
+    [InlineData("alter role {role} connection limit -1",
+        "has no connection limit: queries PostgreSQL cannot cancel (some built-ins loop without checking) and their memory can pile up to the server's max_connections (an admin runs: alter role {role} connection limit 16)")]
+    [InlineData("alter role {role} reset log_min_messages",
+        "writes its warnings and errors to the server log (one built-in call can write gigabytes; a superuser runs: alter role {role} set log_min_messages = fatal; alter role {role} set log_min_error_statement = panic)")]
+    [InlineData("grant execute on function pg_catalog.pg_advisory_lock(bigint) to {role}",
+        "can EXECUTE pg_advisory_lock (advisory locks: taken in bulk they fill the cluster's shared lock table)")]
+    [InlineData("grant execute on function pg_catalog.pg_try_advisory_xact_lock_shared(integer, integer) to {role}",
+        "can EXECUTE pg_try_advisory_xact_lock_shared (advisory locks: taken in bulk they fill the cluster's shared lock table)")]
+    [InlineData("grant execute on function pg_catalog.normalize(text, text) to {role}",
+        "can EXECUTE normalize (Unicode normalization in loops PostgreSQL cannot cancel)")]
+    [InlineData("grant execute on function pg_catalog.path_distance(path, path) to {role}",
+        "can EXECUTE the geometric path and polygon functions: loops PostgreSQL cannot cancel")]
     public async Task FindProblems_ForbiddenPrivilege_IsNamed(string grant, string expected)
     {
         await PostgresServer.ExecuteAsync(_db.ConnectionString, grant.Replace("{role}", _role, StringComparison.Ordinal)

@@ -129,21 +129,33 @@ public sealed class SafetyLayerTests(PostgresServer server) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Reset_SessionAdvisoryLockTakenByTheModel_IsReleasedWhenTheCallEnds()
+    public async Task Reset_EveryCall_GetsABackendOfItsOwn()
     {
+        // A backend keeps what DISCARD ALL does not reset (compiled regular expressions, caches, the memory it grew to):
+        // no backend may serve two calls.
         var options = new ToolsOptions { Schemas = "shop" };
         await using var target = new TargetDatabase(_db.ReaderConnectionString, options, SafetyLayers.All);
         var sql = new ReadOnlySql(target);
         var ct = TestContext.Current.CancellationToken;
 
-        var locked = await sql.QueryAsync("select pg_advisory_lock(424242)", ct);
+        var pids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var result = await sql.QueryAsync("select pg_backend_pid() as pid, count(*) from shop.orders where status ~ ('^(' || repeat('a|', 2000) || 'x)$')", ct);
+            Assert.False(result.IsError, result.Output);
+            pids.Add(System.Text.Json.Nodes.JsonNode.Parse(result.Output[result.Output.IndexOf('{', StringComparison.Ordinal)..])!["rows"]![0]![0]!.ToString());
+        }
         var prepared = await sql.QueryAsync("prepare leftover as select 1", ct);
         var executed = await sql.QueryAsync("execute leftover", ct);
+        var locked = await sql.QueryAsync("select pg_advisory_lock(424242)", ct);
 
-        Assert.False(locked.IsError, locked.Output);
-        Assert.True(await _db.ScalarAsync<bool>("select pg_try_advisory_lock(424242)"), "the lock outlived the tool call");
+        Assert.Equal(3, pids.Distinct().Count());
+        Assert.Equal(0L, await _db.ScalarAsync<long>(
+            "select count(*) from pg_stat_activity where usename = @role and pid::text = any(@pids)", new { role = PostgresServer.ReaderRole, pids = pids.ToArray() }));
         Assert.False(prepared.IsError, prepared.Output);
         Assert.True(executed.IsError);
         Assert.Contains("prepared statement \\u0022leftover\\u0022 does not exist", executed.Output.Replace("\"", "\\u0022", StringComparison.Ordinal), StringComparison.Ordinal);
+        // Session advisory locks are not the reader's at all: in bulk they fill the cluster's lock table.
+        Assert.Contains("permission denied for function pg_advisory_lock", locked.Output, StringComparison.Ordinal);
     }
 }
