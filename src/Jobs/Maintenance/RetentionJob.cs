@@ -16,8 +16,9 @@ namespace AgentWorker.Jobs.Maintenance;
 /// their steps, oldest first, in transactions of <see cref="RetentionOptions.BatchSize"/> tasks, then the finished
 /// batches none of whose tasks is left. Queued and running tasks are never touched: the rows are chosen and locked in
 /// the deleting statement (<c>FOR UPDATE SKIP LOCKED</c>, status re-checked), so a task retried meanwhile keeps its
-/// steps, the checkpoint it resumes from. One sweep at a time across every process: a session advisory lock (a second
-/// run ends at once, "skipped", rather than waiting).
+/// steps, the checkpoint it resumes from. One sweep at a time across every process: a lock on
+/// <see cref="AppLock.RetentionTable"/> (a second run ends at once, "skipped", rather than waiting; not an advisory lock,
+/// which any login of the database could take first and keep retention from ever running).
 /// </summary>
 public sealed partial class RetentionJob(
     [FromKeyedServices(AppDatabase.Key)] NpgsqlDataSource dataSource,
@@ -26,9 +27,6 @@ public sealed partial class RetentionJob(
     ILogger<RetentionJob> logger)
 {
     public const string RecurringJobId = "agent-maintenance:retention";
-
-    /// <summary>The advisory lock key of the sweep (stable across processes and databases' sessions).</summary>
-    private const string LockKey = "hashtext('agent.retention')";
 
     private const string SweepTasksSql = """
         with doomed as (
@@ -100,50 +98,44 @@ public sealed partial class RetentionJob(
         {
             return new Result(0, 0, 0, clock.Elapsed, Skipped: false);
         }
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition($"select pg_try_advisory_lock({LockKey})", cancellationToken: cancellationToken)))
+        await using var lockConnection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var held = await AppLock.AcquireAsync(lockConnection, AppLock.RetentionTable, TimeSpan.Zero, cancellationToken);
+        if (held is null)
         {
             LogSkipped();
             return new Result(0, 0, 0, clock.Elapsed, Skipped: true);
         }
-        try
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var keep = settings.FinishedTasks;
+        long tasks = 0, steps = 0;
+        // A run stops taking new transactions after one interval: a backlog (retention just turned on) goes over
+        // several runs, and a control worker is never held for hours.
+        while (clock.Elapsed < settings.Interval)
         {
-            var keep = settings.FinishedTasks;
-            long tasks = 0, steps = 0;
-            // A run stops taking new transactions after one interval: a backlog (retention just turned on) goes over
-            // several runs, and a control worker is never held for hours.
-            while (clock.Elapsed < settings.Interval)
+            var took = Stopwatch.StartNew();
+            var swept = await SweepBatchAsync(connection, keep, settings.BatchSize, cancellationToken);
+            ExpireFailedJobs(swept.FailedJobs);
+            tasks += swept.Tasks;
+            steps += swept.Steps;
+            if (swept.Tasks < settings.BatchSize)
             {
-                var took = Stopwatch.StartNew();
-                var swept = await SweepBatchAsync(connection, keep, settings.BatchSize, cancellationToken);
-                ExpireFailedJobs(swept.FailedJobs);
-                tasks += swept.Tasks;
-                steps += swept.Steps;
-                if (swept.Tasks < settings.BatchSize)
-                {
-                    break;
-                }
-                var rest = took.Elapsed * RestFactor;
-                await Task.Delay(rest > s_pause ? rest : s_pause, cancellationToken);
+                break;
             }
-            long batches = 0;
-            int removed;
-            do
-            {
-                removed = await connection.ExecuteAsync(new CommandDefinition(
-                    SweepBatchesSql, new { keep, batch = settings.BatchSize }, cancellationToken: cancellationToken));
-                batches += removed;
-            }
-            while (removed == settings.BatchSize);
-            var result = new Result(tasks, steps, batches, clock.Elapsed, Skipped: false);
-            LogSwept(tasks, steps, batches, clock.Elapsed.TotalSeconds, keep);
-            return result;
+            var rest = took.Elapsed * RestFactor;
+            await Task.Delay(rest > s_pause ? rest : s_pause, cancellationToken);
         }
-        finally
+        long batches = 0;
+        int removed;
+        do
         {
-            // Not under the caller's token: an unlock must happen even when the sweep was stopped.
-            await connection.ExecuteAsync($"select pg_advisory_unlock({LockKey})");
+            removed = await connection.ExecuteAsync(new CommandDefinition(
+                SweepBatchesSql, new { keep, batch = settings.BatchSize }, cancellationToken: cancellationToken));
+            batches += removed;
         }
+        while (removed == settings.BatchSize);
+        var result = new Result(tasks, steps, batches, clock.Elapsed, Skipped: false);
+        LogSwept(tasks, steps, batches, clock.Elapsed.TotalSeconds, keep);
+        return result;
     }
 
     /// <summary>

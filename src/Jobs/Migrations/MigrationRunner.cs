@@ -1,4 +1,5 @@
 using AgentWorker.Jobs.Hosting;
+using AgentWorker.Jobs.Tasks;
 using Dapper;
 using Hangfire.PostgreSql;
 using Microsoft.Extensions.Logging;
@@ -8,33 +9,34 @@ namespace AgentWorker.Jobs.Migrations;
 
 /// <summary>
 /// Applies forward-only SQL files in order, one transaction each, recording name and checksum in
-/// <c>agent.schema_migrations</c>, then installs Hangfire's schema. A session advisory lock serializes processes that
-/// start together.
+/// <c>agent.schema_migrations</c>, then installs Hangfire's schema. A lock on <see cref="AppLock.MigrationTable"/>
+/// serializes processes that start together (not an advisory lock: any login of the database could hold that one and
+/// stall every start-up); a process waits for it at most <see cref="LockWait"/>, then fails naming who holds it.
 /// </summary>
 public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger<MigrationRunner> logger)
 {
-    // Arbitrary constant shared by every process of this product: "agentmig" in ASCII.
-    private const long AdvisoryLockKey = 0x6167656E746D6967;
+    /// <summary>How long a process waits for another one's migrations. Default 5 minutes.</summary>
+    public TimeSpan LockWait { get; init; } = TimeSpan.FromMinutes(5);
 
-    private const string CreateJournalSql = """
+    private const string CreateJournalSql = $"""
         create schema if not exists agent;
         create table if not exists agent.schema_migrations (
             name       text primary key,
             checksum   text        not null,
             applied_at timestamptz not null default now()
         );
+        create table if not exists {AppLock.MigrationTable} ();
         """;
 
     /// <summary>Applies every pending migration; returns the names applied now.</summary>
     public async Task<IReadOnlyList<string>> MigrateAsync(IReadOnlyList<Migration> migrations, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(migrations);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "select pg_advisory_lock(@key)", new { key = AdvisoryLockKey }, cancellationToken: cancellationToken));
-        try
+        await using var lockConnection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await CreateJournalAsync(lockConnection, cancellationToken);
+        await using (await AppLock.AcquireAsync(lockConnection, AppLock.MigrationTable, LockWait, cancellationToken))
         {
-            await connection.ExecuteAsync(new CommandDefinition(CreateJournalSql, cancellationToken: cancellationToken));
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             var applied = (await connection.QueryAsync<(string Name, string Checksum)>(new CommandDefinition(
                     "select name, checksum from agent.schema_migrations", cancellationToken: cancellationToken)))
                 .ToDictionary(r => r.Name, r => r.Checksum, StringComparer.Ordinal);
@@ -57,10 +59,26 @@ public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger
             PostgreSqlObjectsInstaller.Install(connection, HangfireStorage.SchemaName);
             return appliedNow;
         }
-        finally
+    }
+
+    /// <summary>
+    /// The journal and the lock's table, before the lock exists: processes starting together on an empty database race
+    /// to create them, and the loser's <c>if not exists</c> can still fail on the catalog's unique index. It retries.
+    /// </summary>
+    private static async Task CreateJournalAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
         {
-            await connection.ExecuteAsync(new CommandDefinition(
-                "select pg_advisory_unlock(@key)", new { key = AdvisoryLockKey }, cancellationToken: CancellationToken.None));
+            try
+            {
+                await connection.ExecuteAsync(new CommandDefinition(CreateJournalSql, cancellationToken: cancellationToken));
+                return;
+            }
+            catch (PostgresException ex) when (attempt < 5 && ex.SqlState is PostgresErrorCodes.UniqueViolation
+                or PostgresErrorCodes.DuplicateSchema or PostgresErrorCodes.DuplicateTable)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt), cancellationToken);
+            }
         }
     }
 

@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using AgentWorker.Jobs.Batches;
 using Npgsql;
@@ -8,9 +8,10 @@ namespace AgentWorker.Jobs.Runs;
 internal sealed partial class RunExecutor
 {
     /// <summary>
-    /// One unpooled connection LISTENs on <c>agent_tasks</c> (work is due: claim) and <c>agent_cancel</c> (stop that
-    /// run, if it runs here, within milliseconds). After a reconnect the loop claims at once: a NOTIFY may have been
-    /// missed; a missed cancel is caught by the next heartbeat, which reads the cancel flag.
+    /// One unpooled connection LISTENs on <c>agent_tasks</c> (work is due: claim) and <c>agent_cancel</c> (some task was
+    /// cancelled: beat now, which reads the cancel flags of this process's runs). A notification only wakes: its
+    /// payload is never read, since any login of the database may send one on any channel. After a reconnect the loop
+    /// claims at once: a NOTIFY may have been missed; a missed cancel is caught by the next heartbeat.
     /// </summary>
     private async Task ListenAsync(CancellationToken stoppingToken)
     {
@@ -19,7 +20,7 @@ internal sealed partial class RunExecutor
             try
             {
                 await using var connection = await listenSource.OpenConnectionAsync(stoppingToken);
-                connection.Notification += (_, e) => OnNotification(e.Channel, e.Payload);
+                connection.Notification += (_, e) => OnNotification(e.Channel);
                 await using (var listen = new NpgsqlCommand(
                     $"LISTEN {TasksChannel}; LISTEN {CancelChannel}; LISTEN {BatchSignals.BatchesChannel}; LISTEN {BatchSignals.SchedulesChannel}", connection))
                 {
@@ -52,7 +53,7 @@ internal sealed partial class RunExecutor
         }
     }
 
-    private void OnNotification(string channel, string payload)
+    private void OnNotification(string channel)
     {
         if (channel == TasksChannel)
         {
@@ -66,13 +67,33 @@ internal sealed partial class RunExecutor
         {
             batchSignals.SchedulesChanged();
         }
-        else if (channel == CancelChannel
-            && long.TryParse(payload, NumberStyles.Integer, CultureInfo.InvariantCulture, out var taskId)
-            && _runs.TryGetValue(taskId, out var run)
-            && run.RequestStop(StopReason.Cancelled))
+        else if (channel == CancelChannel && !_runs.IsEmpty)
         {
-            LogCancelled(taskId);
+            _beatNow.Writer.TryWrite(true);
         }
+    }
+
+    /// <summary>Heartbeats asked for early (a cancel notification); a burst of them is one beat.</summary>
+    private readonly Channel<bool> _beatNow = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    /// <summary>The least time between two early beats: a flood of forged notifications costs one statement per this.</summary>
+    private static readonly TimeSpan s_earlyBeatSpacing = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Waits until the next regular beat is due or an early one is asked for; returns whether it was early.</summary>
+    private async Task<bool> WaitForBeatAsync(DateTimeOffset due, CancellationToken stop)
+    {
+        var wait = due - time.GetUtcNow();
+        if (wait <= TimeSpan.Zero)
+        {
+            return false;
+        }
+        using var round = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var regular = Task.Delay(wait, time, round.Token);
+        var early = _beatNow.Reader.ReadAsync(round.Token).AsTask();
+        var first = await Task.WhenAny(regular, early);
+        await round.CancelAsync();
+        stop.ThrowIfCancellationRequested();
+        return first == early && early.IsCompletedSuccessfully;
     }
 
     /// <summary>
@@ -81,46 +102,62 @@ internal sealed partial class RunExecutor
     /// </summary>
     private async Task HeartbeatAsync(CancellationToken stop)
     {
-        using var timer = new PeriodicTimer(_options.LeaseDuration / 3, time);
+        var interval = _options.LeaseDuration / 3;
+        var due = time.GetUtcNow() + interval;
         try
         {
-            while (await timer.WaitForNextTickAsync(stop))
+            while (true)
             {
-                var runs = _runs.Values.ToArray();
-                if (runs.Length == 0)
+                var early = await WaitForBeatAsync(due, stop);
+                if (!early)
                 {
-                    continue;
+                    due = time.GetUtcNow() + interval;
                 }
-                try
+                await BeatAsync(stop);
+                if (early)
                 {
-                    var beats = await store.HeartbeatAsync(
-                        [.. runs.Select(r => r.Id)], [.. runs.Select(r => r.Task.Owner)], _options.LeaseDuration, stop);
-                    foreach (var beat in beats)
-                    {
-                        if (!_runs.TryGetValue(beat.Id, out var run))
-                        {
-                            continue;
-                        }
-                        if (!beat.Held)
-                        {
-                            run.RequestStop(StopReason.LeaseLost);
-                        }
-                        else if (beat.CancelRequested && run.RequestStop(StopReason.Cancelled))
-                        {
-                            LogCancelled(beat.Id);
-                        }
-                    }
-                }
-                catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-                {
-                    // A missed beat is not fatal: the lease outlives two more intervals.
-                    LogHeartbeatFailed(ex, runs.Length);
+                    await Task.Delay(s_earlyBeatSpacing, time, stop);
                 }
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             // The executor stopped.
+        }
+    }
+
+    /// <summary>One heartbeat: renews every claim of this process, stops the runs lost or cancelled.</summary>
+    private async Task BeatAsync(CancellationToken stop)
+    {
+        var runs = _runs.Values.ToArray();
+        if (runs.Length == 0)
+        {
+            return;
+        }
+        try
+        {
+            var beats = await store.HeartbeatAsync(
+                [.. runs.Select(r => r.Id)], [.. runs.Select(r => r.Task.Owner)], _options.LeaseDuration, stop);
+            foreach (var beat in beats)
+            {
+                if (!_runs.TryGetValue(beat.Id, out var run))
+                {
+                    continue;
+                }
+                if (!beat.Held)
+                {
+                    run.RequestStop(StopReason.LeaseLost);
+                }
+                else if (beat.CancelRequested && run.RequestStop(StopReason.Cancelled))
+                {
+                    LogCancelled(beat.Id);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            // A missed beat is not fatal: the lease outlives two more intervals.
+            LogHeartbeatFailed(ex, runs.Length);
         }
     }
 

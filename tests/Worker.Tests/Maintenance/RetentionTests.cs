@@ -38,6 +38,20 @@ public sealed class RetentionTests(AgentEnvironment env) : IClassFixture<AgentEn
         $"update agent.tasks set finished_at = now() - interval '{age}', created_at = now() - interval '{age}' where id = any(@ids)", new { ids });
 
     [Fact]
+    public async Task Sweep_AnotherLoginHoldingAdvisoryLocks_StillRuns()
+    {
+        // Any login of the database may take any advisory key, the one the sweep used to take included (here the
+        // template's reader-role revoked them from PUBLIC, as it does where the tools query the App database).
+        await using var outsider = await OutsiderLogin.CreateAsync(env.Database);
+        await env.Database.ScalarAsync<object>($"grant execute on function pg_advisory_lock(bigint) to {outsider.Role}");
+        await outsider.HoldAsync("select pg_advisory_lock(hashtext('agent.retention'))", outsider.HoldsAdvisoryLock);
+
+        var result = await Job(TimeSpan.FromDays(30)).SweepAsync(Ct);
+
+        Assert.False(result.Skipped);
+    }
+
+    [Fact]
     public async Task Sweep_RemovesOldFinishedTasksWithTheirStepsAndEmptiedBatches_AndLeavesEverythingElse()
     {
         await env.WaitForIdleAsync();
@@ -124,13 +138,11 @@ public sealed class RetentionTests(AgentEnvironment env) : IClassFixture<AgentEn
         Assert.Equal(0, await CountAsync("select count(*) from agent.tasks where prompt like 'bulk #%'"));
 
         await using (var holder = env.Database.Open())
+        await using (var transaction = await holder.BeginTransactionAsync(Ct))
         {
-            await using var hold = new NpgsqlCommand("select pg_advisory_lock(hashtext('agent.retention'))", holder);
+            await using var hold = new NpgsqlCommand($"lock table {AppLock.RetentionTable} in access exclusive mode", holder, transaction);
             await hold.ExecuteNonQueryAsync(Ct);
             Assert.True((await Job(TimeSpan.FromDays(1)).SweepAsync(Ct)).Skipped);
-            // A pooled connection keeps a session lock until it is reset: let go of it here.
-            hold.CommandText = "select pg_advisory_unlock(hashtext('agent.retention'))";
-            await hold.ExecuteNonQueryAsync(Ct);
         }
         Assert.False((await Job(TimeSpan.FromDays(1)).SweepAsync(Ct)).Skipped);
     }

@@ -27,6 +27,44 @@ public sealed class MigrationRunnerTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task MigrateAsync_AnotherLoginHoldingAdvisoryLocks_DoesNotWait()
+    {
+        // Any login of the database may take any advisory key, the one the runner used to take included.
+        await using var db = await server.CreateDatabaseAsync(migrated: false);
+        await using var dataSource = NpgsqlDataSource.Create(db.ConnectionString);
+        await using var outsider = await OutsiderLogin.CreateAsync(db);
+        // The key the runner used to take: "agentmig" in ASCII.
+        await outsider.HoldAsync("select pg_advisory_lock(7017859920946866535)", outsider.HoldsAdvisoryLock);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        limit.CancelAfter(TimeSpan.FromSeconds(60));
+
+        var applied = await Runner(dataSource).MigrateAsync(Migration.Embedded, limit.Token);
+
+        Assert.Equal(Migration.Embedded.Count, applied.Count);
+    }
+
+    [Fact]
+    public async Task MigrateAsync_LockHeldTooLong_FailsNamingWhoHoldsIt()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        await using var dataSource = NpgsqlDataSource.Create(db.ConnectionString);
+        var ct = TestContext.Current.CancellationToken;
+        await using var holder = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(db.ConnectionString) { ApplicationName = "stuck-migrator" }.ConnectionString);
+        await holder.OpenAsync(ct);
+        await using var transaction = await holder.BeginTransactionAsync(ct);
+        await using (var take = new NpgsqlCommand("lock table agent.migration_lock in access exclusive mode", holder, transaction))
+        {
+            await take.ExecuteNonQueryAsync(ct);
+        }
+
+        var error = await Assert.ThrowsAsync<TimeoutException>(
+            () => new MigrationRunner(dataSource, NullLogger<MigrationRunner>.Instance) { LockWait = TimeSpan.FromSeconds(2) }.MigrateAsync(Migration.Embedded, ct));
+
+        Assert.Contains($"pid {holder.ProcessID} ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("application 'stuck-migrator'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task MigrateAsync_AppliedFileChanged_RefusesNamingTheFile()
     {
         await using var db = await server.CreateDatabaseAsync(migrated: false);
