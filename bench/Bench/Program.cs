@@ -34,6 +34,15 @@ if (args.Contains("--load-only"))
     return 0;
 }
 
+if (args.Contains("--overhead-only"))
+{
+    // The worker's cost per model turn and per tool call alone (console only, no report).
+    var only = await InFreshDatabaseAsync(db => OverheadScenario.RunAsync(db, smoke));
+    Console.WriteLine($"  per turn p50 {Stats.Ms(only.TurnP50)} ms p99 {Stats.Ms(only.TurnP99)} ms ({only.Turns} turns); "
+        + $"per tool call p50 {Stats.Ms(only.ToolP50)} ms p99 {Stats.Ms(only.ToolP99)} ms ({only.ToolCalls} calls); bare query p50 {Stats.Ms(only.BareQueryP50)} ms");
+    return 0;
+}
+
 if (args.Contains("--storage-only"))
 {
     // Storage and retention alone (console only, no report).
