@@ -8,7 +8,20 @@ namespace AgentWorker.Tests.EndToEnd;
 /// a rollback does not undo, prepared transactions, log flooding, one task reading another's SQL, unbounded errors.
 /// </summary>
 [Collection(AgentEnvironmentGroup.Name)]
-public sealed class ReaderHardeningTests(AgentEnvironment env) : IClassFixture<AgentEnvironment>
+public sealed class ReaderHardeningTests(AgentEnvironment env) : ReaderHardeningCases(env), IClassFixture<AgentEnvironment>;
+
+/// <summary>The tools' own database, apart from the App database (the demo's and the README's safe set-up).</summary>
+public sealed class SeparateTargetEnvironment : AgentEnvironment
+{
+    protected override bool SeparateTarget => true;
+}
+
+/// <summary>The same attacks when the tools query a database of their own.</summary>
+[Collection(AgentEnvironmentGroup.Name)]
+public sealed class ReaderHardeningSeparateTargetTests(SeparateTargetEnvironment env) : ReaderHardeningCases(env), IClassFixture<SeparateTargetEnvironment>;
+
+/// <summary>The cases of <see cref="ReaderHardeningTests"/>, in either tool configuration.</summary>
+public abstract class ReaderHardeningCases(AgentEnvironment env)
 {
     private async Task<(string? Error, string Items)> RunQueryAsync(string sql)
     {

@@ -17,6 +17,12 @@ public class AgentEnvironment : IAsyncLifetime
 
     public TestDatabase Database { get; private set; } = null!; // Set in InitializeAsync.
 
+    /// <summary>The database the tools query: <see cref="Database"/> itself, unless the variant wants one of its own.</summary>
+    public TestDatabase Target { get; private set; } = null!; // Set in InitializeAsync.
+
+    /// <summary>Whether the tools query a database of their own (the safe set-up) rather than the App database.</summary>
+    protected virtual bool SeparateTarget => false;
+
     public SimulatorHost Simulator { get; private set; } = null!; // Set in InitializeAsync.
 
     public Uri DashboardUrl { get; private set; } = null!; // Set in InitializeAsync.
@@ -35,12 +41,13 @@ public class AgentEnvironment : IAsyncLifetime
         var server = await TestContext.Current.GetFixture<PostgresServer>()
             ?? throw new InvalidOperationException("The PostgresServer assembly fixture is missing.");
         Database = await server.CreateDatabaseAsync();
+        Target = SeparateTarget ? await server.CreateDatabaseAsync() : Database;
         Simulator = await SimulatorHost.StartAsync([.. SimulatorArguments]);
         string[] shared = [$"--ConnectionStrings:App={Database.ConnectionString}", "--Logging:LogLevel:Default=Warning"];
         _worker = WorkerHost.CreateBuilder(
         [
             .. shared,
-            $"--ConnectionStrings:Target={Database.ReaderConnectionString}",
+            $"--ConnectionStrings:Target={Target.ReaderConnectionString}",
             "--Tools:Schemas=shop",
             $"--Llm:BaseUrl={Simulator.BaseUrl}",
             $"--Llm:ApiKey={SimulatorHost.ApiKey}",
@@ -71,6 +78,10 @@ public class AgentEnvironment : IAsyncLifetime
         if (Simulator is not null)
         {
             await Simulator.DisposeAsync();
+        }
+        if (Target is not null && Target != Database)
+        {
+            await Target.DisposeAsync();
         }
         if (Database is not null)
         {
