@@ -85,8 +85,14 @@ public sealed class MalformedToolCallTests(AgentEnvironment env) : IClassFixture
         Assert.True(what.Length > 0);
     }
 
+    /// <summary>Pads an answer so that its 300th character (where the mirror cuts it for Hangfire) is a pair's first half.</summary>
+    private const string Pad =
+        "........................................................................................................................"
+        + "...............................................................................................................................";
+
     [Theory]
     [InlineData("""half a pair \ud800 alone""", """half a pair \ud800 alone""")]
+    [InlineData("""a pair where Hangfire's excerpt of the answer ends: """ + Pad + """\ud83d\ude00 and on""", "a pair where Hangfire's excerpt of the answer ends: " + Pad + "\ud83d\ude00 and on")]
     [InlineData("""a low half \udc00 alone""", """a low half \udc00 alone""")]
     [InlineData("""a pair \ud83d\ude00 whole""", "a pair \ud83d\ude00 whole")]
     [InlineData("""a NUL \u0000 here""", "a NUL \ufffd here")]
@@ -100,6 +106,10 @@ public sealed class MalformedToolCallTests(AgentEnvironment env) : IClassFixture
         Assert.Equal(stored, await env.Database.ScalarAsync<string>("select result_text from agent.tasks where id = @id", new { id }));
         Assert.Contains(stored.Replace("\\", "\\\\", StringComparison.Ordinal), await env.Database.ScalarAsync<string>(
             "select items::text from agent.steps where task_id = @id and kind = 'model'", new { id }), StringComparison.Ordinal);
+        // Hangfire's mirror stores the answer too (jsonb): its job still reaches Succeeded.
+        await env.Database.WaitUntilAsync("""
+            select j.statename = 'Succeeded' from agent.tasks t join hangfire.job j on j.id = t.hangfire_job_id::bigint where t.id = @id
+            """, new { id }, TimeSpan.FromSeconds(20));
     }
 
     [Fact]
