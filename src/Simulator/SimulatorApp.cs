@@ -21,7 +21,8 @@ public static class SimulatorApp
         builder.Services.AddSingleton<SimulatorStatistics>();
         builder.Services.AddSingleton(sp => StartupFaults(sp.GetRequiredService<IOptions<SimulatorOptions>>().Value));
         builder.Services.AddSingleton(sp => new HttpResponses(
-            sp.GetRequiredService<IOptions<SimulatorOptions>>().Value, sp.GetRequiredService<SimulatorStatistics>()));
+            sp.GetRequiredService<IOptions<SimulatorOptions>>().Value, sp.GetRequiredService<SimulatorStatistics>(),
+            sp.GetRequiredService<FaultInjector>()));
         builder.Services.AddSingleton(TimeProvider.System);
 
         var app = builder.Build();

@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 
 namespace AgentWorker.Testing;
 
@@ -16,6 +17,13 @@ public static class SimulatorFaults
         ArgumentNullException.ThrowIfNull(simulatorBaseUrl);
         using var response = await s_http.PostAsJsonAsync(new Uri(simulatorBaseUrl, "/sim/faults"), fault, cancellationToken);
         response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>The faults still pending (<c>GET /sim/faults</c>), each with the responses it has yet to hit as <c>count</c>.</summary>
+    public static async Task<JsonArray> PendingAsync(Uri simulatorBaseUrl, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(simulatorBaseUrl);
+        return await s_http.GetFromJsonAsync<JsonArray>(new Uri(simulatorBaseUrl, "/sim/faults"), cancellationToken) ?? [];
     }
 
     /// <summary>Clears every pending fault.</summary>

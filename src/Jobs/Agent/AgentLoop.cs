@@ -128,7 +128,7 @@ internal sealed class AgentLoop(
                 foreach (var item in items)
                 {
                     _transcript.Add(item);
-                    answered.Add((string?)item["call_id"] ?? "");
+                    answered.Add(Text(item["call_id"]) ?? "");
                 }
             }
             if (lastOutput is null)
@@ -138,11 +138,11 @@ internal sealed class AgentLoop(
             var calls = FunctionCalls(lastOutput);
             return calls.Count == 0
                 ? (turns, [], AnswerText(lastOutput))
-                : (turns, calls.Where(c => !answered.Contains((string?)c["call_id"] ?? "")).ToList(), null);
+                : (turns, calls.Where(c => !answered.Contains(Text(c["call_id"]) ?? "")).ToList(), null);
         }
 
         private static List<JsonObject> FunctionCalls(IReadOnlyList<JsonObject> output) =>
-            output.Where(i => (string?)i["type"] == "function_call").ToList();
+            output.Where(i => EventJson.String(i["type"]) == "function_call").ToList();
 
         private string? _lastToolError;
 
@@ -231,7 +231,11 @@ internal sealed class AgentLoop(
             // A name the model made up is not a tag value: it would be a new time series per invention.
             var known = loop._tools.Knows(name) ? name : "unknown";
             using var activity = AgentTelemetry.StartToolCall(known, callId, loop._targetDatabase);
-            var result = await loop._tools.InvokeAsync(name, arguments, cancellationToken);
+            // A name sent as half a surrogate pair reaches the loop as that escape's text (EventJson): no tool has such a
+            // name, and saying why helps the model more than "unknown tool".
+            var result = EventJson.HoldsUnpairedSurrogateEscape(name)
+                ? ToolResult.Error($"The tool name \"{name}\" is not valid text: it holds half a UTF-16 surrogate pair (shown as its escape). Call one of the tools offered.")
+                : await loop._tools.InvokeAsync(name, arguments, cancellationToken);
             loop._metrics.ToolCall(known, result.IsError, Stopwatch.GetElapsedTime(started).TotalSeconds);
             if (activity is not null)
             {
@@ -246,7 +250,7 @@ internal sealed class AgentLoop(
             var max = loop._agent.MaxToolOutputChars;
             if (text.Length > max)
             {
-                text = text[..max] + $"...(cut: the tool returned {text.Length} characters, the limit is {max})";
+                text = StorableText.Cut(text, max) + $"...(cut: the tool returned {text.Length} characters, the limit is {max})";
             }
             var output = Transcript.FunctionCallOutput(callId, text);
             _transcript.Add(output);
@@ -286,29 +290,19 @@ internal sealed class AgentLoop(
         }
 
         private static string AnswerText(IReadOnlyList<JsonObject> output) => string.Join("\n", output
-            .Where(i => (string?)i["type"] == "message")
+            .Where(i => EventJson.String(i["type"]) == "message")
             .SelectMany(i => i["content"] as JsonArray ?? [])
-            .Where(c => (string?)c?["type"] == "output_text")
-            .Select(c => (string?)c?["text"] ?? ""));
+            .Where(c => EventJson.String(c?["type"]) == "output_text")
+            .Select(c => EventJson.String(c?["text"]) ?? ""));
 
         /// <summary>
         /// A field of a model's function call as text, whatever the model put there: a string as is, any other JSON as
-        /// its JSON text (the tool then refuses it with a clear error), a string that is not valid Unicode as null.
+        /// its JSON text (the tool then refuses it with a clear error).
         /// </summary>
-        private static string? Text(JsonNode? node)
-        {
-            try
-            {
-                return node is JsonValue value && value.TryGetValue<string>(out var text) ? text : node?.ToJsonString();
-            }
-            catch (InvalidOperationException)
-            {
-                return null;
-            }
-        }
+        private static string? Text(JsonNode? node) => EventJson.String(node) ?? node?.ToJsonString();
 
         private static string? Truncate(string? text, int max) =>
-            text is null || text.Length <= max ? text : text[..max] + "...";
+            text is null || text.Length <= max ? text : StorableText.Cut(text, max) + "...";
     }
 
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using AgentWorker.Jobs.Llm;
 
 namespace AgentWorker.Jobs.Agent;
 
@@ -59,6 +60,6 @@ internal sealed class Transcript
     }
 
     private static bool IsReasoningWithoutContent(JsonObject item) =>
-        (string?)item["type"] == "reasoning"
+        EventJson.String(item["type"]) == "reasoning"
         && !(item["encrypted_content"] is JsonValue content && content.TryGetValue<string>(out var text) && text.Length > 0);
 }

@@ -108,15 +108,13 @@ internal sealed partial class BatchExpander(
     private async Task<(List<string> Prompts, string? Error)> RenderAsync(PendingBatch batch, CancellationToken cancellationToken)
     {
         var max = options.Value.MaxTasks;
+        var maxChars = options.Value.MaxTotalChars;
         var template = PromptTemplate.Parse(batch.Template);
-        var rows = await sql.ReadRowsAsync(batch.SourceSql, max, options.Value.MaxValueChars, cancellationToken);
+        // Only the columns the template names are read, up to the cap + 1 rows and the characters' cap.
+        var rows = await sql.ReadRowsAsync(batch.SourceSql, template.Columns, max, options.Value.MaxValueChars, maxChars, cancellationToken);
         if (rows.Error is not null)
         {
             return ([], $"source_sql: {rows.Error}");
-        }
-        if (rows.MoreRows)
-        {
-            return ([], $"source_sql returned more than {max} rows; a batch holds at most {max} tasks (Batches:MaxTasks)");
         }
         if (template.MissingColumn(rows.Columns) is { } missing)
         {
@@ -127,13 +125,30 @@ internal sealed partial class BatchExpander(
         {
             return ([], $"template: {{{{{duplicate.Key}}}}} is ambiguous: source_sql returns more than one column named {duplicate.Key}");
         }
+        if (rows.MoreRows)
+        {
+            return ([], $"source_sql returned more than {max} rows; a batch holds at most {max} tasks (Batches:MaxTasks)");
+        }
+        if (rows.MoreChars)
+        {
+            // Reading stopped at the cap: the prompts these values fill in would hold at least as much.
+            return ([], $"source_sql's values for the template's columns come to more than {maxChars} characters by row {rows.Rows.Count}; "
+                + $"a batch's prompts hold at most {maxChars} in all (Batches:MaxTotalChars)");
+        }
         var prompts = new List<string>(rows.Rows.Count);
+        var total = 0L;
         foreach (var row in rows.Rows)
         {
             var prompt = template.Render(column => row[IndexOf(rows.Columns, column)]);
             if (string.IsNullOrWhiteSpace(prompt) || prompt.Length > 200_000)
             {
                 return ([], $"template: row {prompts.Count + 1} of source_sql makes a prompt of {prompt.Length} characters; a prompt must be 1 to 200000 characters");
+            }
+            total += prompt.Length;
+            if (total > maxChars)
+            {
+                return ([], $"template: the prompts of source_sql's first {prompts.Count + 1} rows already hold {total} characters; "
+                    + $"a batch's prompts hold at most {maxChars} in all (Batches:MaxTotalChars)");
             }
             prompts.Add(prompt);
         }

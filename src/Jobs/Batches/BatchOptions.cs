@@ -17,4 +17,12 @@ public sealed class BatchOptions
     /// <summary>The longest a value from the template's query may be in a prompt; longer values are cut with a note. Default 20,000 characters.</summary>
     [Range(100, 200_000)]
     public int MaxValueChars { get; set; } = 20_000;
+
+    /// <summary>
+    /// The most characters a template batch's prompts may hold in all: its query's values are read no further (only
+    /// the columns the template names), and a batch over it fails naming this setting. Default 20,000,000 (about 40 MB
+    /// in the worker while the batch is created).
+    /// </summary>
+    [Range(1_000, 2_000_000_000, ErrorMessage = "Batches:MaxTotalChars (environment Batches__MaxTotalChars) must be between 1000 and 2000000000.")]
+    public int MaxTotalChars { get; set; } = 20_000_000;
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
@@ -53,27 +52,17 @@ internal sealed class HttpResponsesClient(HttpClient http, IOptions<LlmOptions> 
             {
                 throw await RefusedAsync(response, cancellationToken);
             }
-            var assembler = new TurnAssembler(started);
+            var limit = options.Value.MaxMessageBytes;
+            var assembler = new TurnAssembler(started, limit);
             await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-            using var reader = new StreamReader(stream, Encoding.UTF8);
-            var data = new StringBuilder();
+            var reader = new SseReader(stream, limit);
             try
             {
-                while (await reader.ReadLineAsync(cancellationToken) is { } line)
+                while (await reader.ReadAsync(cancellationToken) is { } data)
                 {
-                    if (line.StartsWith("data:", StringComparison.Ordinal))
-                    {
-                        data.Append(line.AsSpan(5).TrimStart(' '));
-                        continue;
-                    }
-                    if (line.Length != 0 || data.Length == 0)
-                    {
-                        continue; // event:, id:, comments, or a blank line with nothing pending
-                    }
-                    var evt = JsonNode.Parse(data.ToString()) as JsonObject
+                    var evt = EventJson.Parse(data.Span)
                         ?? throw new ModelException(ModelFailureKind.Protocol, "An SSE data record is not a JSON object.");
-                    data.Clear();
-                    if (assembler.Accept(evt) is { } turn)
+                    if (assembler.Accept(evt, data.Length) is { } turn)
                     {
                         return assembler.ToTurn(turn, payload.Length);
                     }
@@ -88,20 +77,21 @@ internal sealed class HttpResponsesClient(HttpClient http, IOptions<LlmOptions> 
         }
     }
 
-    private static async Task<ModelException> RefusedAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private async Task<ModelException> RefusedAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var status = (int)response.StatusCode;
         string? code = null;
         var message = response.ReasonPhrase ?? "request refused";
         try
         {
-            var error = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken))?["error"];
-            code = (string?)error?["code"];
-            message = (string?)error?["message"] ?? message;
+            var error = EventJson.Parse(await ErrorBodyAsync(response, cancellationToken))?["error"];
+            code = EventJson.String(error?["code"]);
+            message = EventJson.String(error?["message"]) ?? message;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or IOException or HttpRequestException
+            || ex is ModelException { Kind: ModelFailureKind.MessageTooLarge })
         {
-            // Not the documented error body: the status alone has to do.
+            // Not the documented error body (or none we can read): the status alone has to do.
         }
         var kind = response.StatusCode switch
         {
@@ -112,5 +102,24 @@ internal sealed class HttpResponsesClient(HttpClient http, IOptions<LlmOptions> 
         };
         return new ModelException(kind, $"HTTP {status} {code}: {message}", code, status,
             retryAfter: RetryHint.FromHeaders(response.Headers) ?? RetryHint.FromMessage(message));
+    }
+
+    /// <summary>An error response's body, read no further than Llm:MaxMessageBytes.</summary>
+    private async Task<byte[]> ErrorBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var limit = options.Value.MaxMessageBytes;
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var body = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (body.Length + read > limit)
+            {
+                throw ModelException.MessageTooLarge("An error response's body", limit);
+            }
+            body.Write(chunk, 0, read);
+        }
+        return body.ToArray();
     }
 }

@@ -85,7 +85,11 @@ public sealed class LlmOptions : IValidatableObject
     /// <summary>After WebSocket connects keep failing, turns go over HTTP for this long before WebSocket is tried again. Default 30 s.</summary>
     public TimeSpan WebSocketRetryAfter { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Largest single server message accepted, in bytes. Default 16 MiB.</summary>
+    /// <summary>
+    /// Largest server message accepted, in bytes: a WebSocket message, an SSE event, an error body, a turn's output items
+    /// in all. One over it is read no further and fails the task at once (<see cref="ModelFailureKind.MessageTooLarge"/>):
+    /// the same turn would bring the same answer. Default 16 MiB.
+    /// </summary>
     [Range(1024, 1024 * 1024 * 1024)]
     public int MaxMessageBytes { get; set; } = 16 * 1024 * 1024;
 

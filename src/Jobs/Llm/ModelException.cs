@@ -23,6 +23,11 @@ internal sealed class ModelException(
     /// <summary>Whether sending the same turn again, after a wait, may succeed.</summary>
     public bool IsTransient => Kind is ModelFailureKind.RateLimited or ModelFailureKind.ServerError;
 
+    /// <summary>A server message over the cap: permanent for the turn, read no further than the cap.</summary>
+    public static ModelException MessageTooLarge(string what, int limit) => new(ModelFailureKind.MessageTooLarge,
+        $"{what} was over {limit} bytes (Llm:MaxMessageBytes); it was not read further, and the turn was not sent again. "
+        + "Raise Llm:MaxMessageBytes, or bound the model's output (Llm:MaxOutputTokens).");
+
     /// <summary>Whether the socket may still serve later turns.</summary>
     public bool SocketStillUsable => Kind is ModelFailureKind.BadRequest or ModelFailureKind.RateLimited
         or ModelFailureKind.ServerError;

@@ -26,4 +26,10 @@ public enum ModelFailureKind
 
     /// <summary>The handshake was refused (401, 403 ...).</summary>
     HandshakeRefused,
+
+    /// <summary>
+    /// A server message (a WebSocket message, an SSE event, an error body) or a turn's output over
+    /// <c>Llm:MaxMessageBytes</c>. Sending the same turn again would bring the same answer: the task fails.
+    /// </summary>
+    MessageTooLarge,
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text.Json;
@@ -17,7 +16,12 @@ internal sealed class ResponsesSocket : IModelSocket
     private readonly ClientWebSocket _socket;
     private readonly LlmOptions _options;
     private readonly TimeProvider _time;
-    private readonly ArrayBufferWriter<byte> _receiveBuffer = new(16 * 1024);
+    private const int InitialBufferBytes = 16 * 1024;
+
+    /// <summary>Above this, a message's buffer is let go once it is parsed: an idle pooled socket keeps no more.</summary>
+    private const int RetainedBufferBytes = 1024 * 1024;
+
+    private byte[] _receiveBuffer = new byte[InitialBufferBytes];
 
     private ResponsesSocket(ClientWebSocket socket, LlmOptions options, TimeProvider time)
     {
@@ -94,14 +98,14 @@ internal sealed class ResponsesSocket : IModelSocket
         ArgumentNullException.ThrowIfNull(createEvent);
         ObjectDisposedException.ThrowIf(IsBroken, this);
         var payload = JsonSerializer.SerializeToUtf8Bytes(createEvent);
-        var assembler = new TurnAssembler(Stopwatch.GetTimestamp());
+        var assembler = new TurnAssembler(Stopwatch.GetTimestamp(), _options.MaxMessageBytes);
         try
         {
             await _socket.SendAsync(payload, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
             while (true)
             {
-                var evt = await ReceiveEventAsync(cancellationToken);
-                if (assembler.Accept(evt) is { } done)
+                var (evt, bytes) = await ReceiveEventAsync(cancellationToken);
+                if (assembler.Accept(evt, bytes) is { } done)
                 {
                     LastResponseId = done.ResponseId;
                     TurnCount++;
@@ -126,26 +130,36 @@ internal sealed class ResponsesSocket : IModelSocket
             var kind = ex is JsonException ? ModelFailureKind.Protocol : ModelFailureKind.ConnectionLost;
             throw new ModelException(kind, $"Socket {Id} failed mid-turn: {ex.Message}", inner: ex);
         }
-        catch (OperationCanceledException)
+        catch
         {
-            // A turn abandoned mid-stream leaves unread events behind: the socket cannot serve another turn.
+            // A turn abandoned mid-stream (cancelled, or anything unforeseen) leaves unread events behind: the socket
+            // cannot serve another turn.
             IsBroken = true;
             throw;
         }
     }
 
-    private async Task<JsonObject> ReceiveEventAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads one message, never more than <see cref="LlmOptions.MaxMessageBytes"/> of it: past the cap the socket is
+    /// given up with the rest unread.
+    /// </summary>
+    private async Task<(JsonObject Event, int Bytes)> ReceiveEventAsync(CancellationToken cancellationToken)
     {
-        _receiveBuffer.ResetWrittenCount();
+        var limit = _options.MaxMessageBytes;
+        var length = 0;
         using var silence = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         silence.CancelAfter(_options.ReceiveTimeout);
         while (true)
         {
-            var memory = _receiveBuffer.GetMemory(8 * 1024);
+            if (length == _receiveBuffer.Length)
+            {
+                // Room for one byte over the cap, to tell a message of exactly the cap from a longer one.
+                Array.Resize(ref _receiveBuffer, (int)Math.Min(2L * length, limit + 1L));
+            }
             ValueWebSocketReceiveResult result;
             try
             {
-                result = await _socket.ReceiveAsync(memory, silence.Token);
+                result = await _socket.ReceiveAsync(_receiveBuffer.AsMemory(length), silence.Token);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
@@ -163,20 +177,29 @@ internal sealed class ResponsesSocket : IModelSocket
                     IsBroken = true;
                     throw new ModelException(ModelFailureKind.Protocol, $"Socket {Id} received a binary frame; the protocol uses text frames only.");
             }
-            _receiveBuffer.Advance(result.Count);
-            if (_receiveBuffer.WrittenCount > _options.MaxMessageBytes)
+            length += result.Count;
+            if (length > limit)
             {
                 IsBroken = true;
-                throw new ModelException(ModelFailureKind.Protocol,
-                    $"Socket {Id} received a message over {_options.MaxMessageBytes} bytes (Llm:MaxMessageBytes).");
+                throw ModelException.MessageTooLarge($"A message on socket {Id}", limit);
             }
             if (result.EndOfMessage)
             {
                 break;
             }
         }
-        return JsonNode.Parse(_receiveBuffer.WrittenSpan) as JsonObject
-            ?? throw new ModelException(ModelFailureKind.Protocol, $"Socket {Id} received a frame that is not a JSON object.");
+        try
+        {
+            return (EventJson.Parse(_receiveBuffer.AsSpan(0, length))
+                ?? throw new ModelException(ModelFailureKind.Protocol, $"Socket {Id} received a frame that is not a JSON object."), length);
+        }
+        finally
+        {
+            if (_receiveBuffer.Length > RetainedBufferBytes)
+            {
+                _receiveBuffer = new byte[InitialBufferBytes];
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()

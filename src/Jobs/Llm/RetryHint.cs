@@ -20,11 +20,11 @@ internal static partial class RetryHint
             {
                 if (name.Equals("retry-after-ms", StringComparison.OrdinalIgnoreCase))
                 {
-                    return TimeSpan.FromMilliseconds(number);
+                    return Delay(number, 1);
                 }
                 if (name.Equals("retry-after", StringComparison.OrdinalIgnoreCase))
                 {
-                    return TimeSpan.FromSeconds(number);
+                    return Delay(number, 1000);
                 }
             }
         }
@@ -36,7 +36,7 @@ internal static partial class RetryHint
         if (headers.TryGetValues("retry-after-ms", out var ms)
             && double.TryParse(ms.FirstOrDefault(), NumberStyles.Float, CultureInfo.InvariantCulture, out var millis))
         {
-            return TimeSpan.FromMilliseconds(millis);
+            return Delay(millis, 1);
         }
         return headers.RetryAfter?.Delta;
     }
@@ -48,8 +48,15 @@ internal static partial class RetryHint
             return null;
         }
         var amount = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
-        return match.Groups[2].Value == "ms" ? TimeSpan.FromMilliseconds(amount) : TimeSpan.FromSeconds(amount);
+        return Delay(amount, match.Groups[2].Value == "ms" ? 1 : 1000);
     }
+
+    /// <summary>
+    /// A hint the server sent, as a delay: none when it is negative or not a number, at most a day when it is huge (the
+    /// caller caps it lower: Llm:RetryMaxDelay). TimeSpan itself throws on either.
+    /// </summary>
+    private static TimeSpan? Delay(double amount, double millisecondsPerUnit) =>
+        double.IsFinite(amount) && amount >= 0 ? TimeSpan.FromMilliseconds(Math.Min(amount * millisecondsPerUnit, TimeSpan.FromDays(1).TotalMilliseconds)) : null;
 
     [GeneratedRegex(@"try again in ([0-9]+(?:\.[0-9]+)?)\s*(ms|s)\b", RegexOptions.IgnoreCase)]
     private static partial Regex TryAgainIn();

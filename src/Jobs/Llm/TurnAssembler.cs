@@ -5,11 +5,14 @@ namespace AgentWorker.Jobs.Llm;
 
 /// <summary>
 /// Folds the server events of one turn into a <see cref="ModelTurn"/>, whatever the transport.
-/// Checks that <c>sequence_number</c> increases and turns terminal failures into <see cref="ModelException"/>.
+/// Checks that <c>sequence_number</c> increases and turns terminal failures into <see cref="ModelException"/>. The
+/// output items it keeps add up to at most <paramref name="maxOutputBytes"/> (Llm:MaxMessageBytes: a terminal event
+/// carrying them all could be no larger).
 /// </summary>
-internal sealed class TurnAssembler(long startedTimestamp)
+internal sealed class TurnAssembler(long startedTimestamp, int maxOutputBytes)
 {
     private readonly SortedDictionary<int, JsonObject> _doneItems = [];
+    private long _doneBytes;
     private double _firstOutputMs = -1;
     private long _lastSequence = long.MinValue;
     private string? _responseId;
@@ -17,11 +20,15 @@ internal sealed class TurnAssembler(long startedTimestamp)
     /// <summary>Whether model output (an output item or a delta) has started: the end of time to first token.</summary>
     public bool SawOutput { get; private set; }
 
-    /// <summary>Accepts one event; returns the finished turn on a terminal success, null while the turn goes on.</summary>
-    public (string ResponseId, IReadOnlyList<JsonObject> Output, TokenUsage Usage, string? Model)? Accept(JsonObject evt)
+    /// <summary>
+    /// Accepts one event (of <paramref name="bytes"/> bytes as received); returns the finished turn on a terminal
+    /// success, null while the turn goes on.
+    /// </summary>
+    public (string ResponseId, IReadOnlyList<JsonObject> Output, TokenUsage Usage, string? Model)? Accept(JsonObject evt, int bytes = 0)
     {
-        var type = (string?)evt["type"]
-            ?? throw new ModelException(ModelFailureKind.Protocol, "Server event without a \"type\".");
+        ArgumentNullException.ThrowIfNull(evt);
+        var type = EventJson.String(evt["type"])
+            ?? throw new ModelException(ModelFailureKind.Protocol, "Server event without a string \"type\".");
         if (evt["sequence_number"] is JsonValue seqValue && seqValue.TryGetValue<long>(out var sequence))
         {
             if (sequence <= _lastSequence)
@@ -42,11 +49,16 @@ internal sealed class TurnAssembler(long startedTimestamp)
             case "response.created":
             case "response.in_progress":
             case "response.queued":
-                _responseId ??= (string?)evt["response"]?["id"];
+                _responseId ??= EventJson.String(evt["response"]?["id"]);
                 return null;
             case "response.output_item.done":
                 if (evt["item"] is JsonObject item && evt["output_index"] is JsonValue idx && idx.TryGetValue<int>(out var index))
                 {
+                    _doneBytes += bytes;
+                    if (_doneBytes > maxOutputBytes)
+                    {
+                        throw ModelException.MessageTooLarge("The turn's output items", maxOutputBytes);
+                    }
                     _doneItems[index] = (JsonObject)item.DeepClone();
                 }
                 return null;
@@ -56,7 +68,7 @@ internal sealed class TurnAssembler(long startedTimestamp)
             case "response.failed":
                 throw Failed(evt["response"] as JsonObject);
             case "response.incomplete":
-                var reason = (string?)evt["response"]?["incomplete_details"]?["reason"] ?? "unknown";
+                var reason = EventJson.String(evt["response"]?["incomplete_details"]?["reason"]) ?? "unknown";
                 throw new ModelException(ModelFailureKind.BadRequest, $"The response ended incomplete ({reason}).", "incomplete_" + reason);
             case "error":
                 throw FromErrorEvent(evt);
@@ -66,7 +78,7 @@ internal sealed class TurnAssembler(long startedTimestamp)
     }
 
     public TurnAssembler()
-        : this(Stopwatch.GetTimestamp())
+        : this(Stopwatch.GetTimestamp(), int.MaxValue)
     {
     }
 
@@ -88,20 +100,20 @@ internal sealed class TurnAssembler(long startedTimestamp)
 
     private (string, IReadOnlyList<JsonObject>, TokenUsage, string?) Complete(JsonObject? response)
     {
-        var id = (string?)response?["id"] ?? _responseId
+        var id = EventJson.String(response?["id"]) ?? _responseId
             ?? throw new ModelException(ModelFailureKind.Protocol, "response.completed carried no response id.");
         // Terminal events may omit output ("sparse" output): rebuild it from output_item.done events.
         IReadOnlyList<JsonObject> output = response?["output"] is JsonArray array && array.Count > 0
             ? array.OfType<JsonObject>().Select(o => (JsonObject)o.DeepClone()).ToList()
             : _doneItems.Values.ToList();
-        var model = response?["model"] is JsonValue m && m.TryGetValue<string>(out var name) ? name : null;
+        var model = EventJson.String(response?["model"]);
         return (id, output, TokenUsage.FromJson(response?["usage"]), model);
     }
 
     private static ModelException Failed(JsonObject? response)
     {
-        var code = (string?)response?["error"]?["code"] ?? "server_error";
-        var message = (string?)response?["error"]?["message"] ?? "The response failed.";
+        var code = EventJson.String(response?["error"]?["code"]) ?? "server_error";
+        var message = EventJson.String(response?["error"]?["message"]) ?? "The response failed.";
         var kind = code switch
         {
             "rate_limit_exceeded" => ModelFailureKind.RateLimited,
@@ -115,8 +127,8 @@ internal sealed class TurnAssembler(long startedTimestamp)
     internal static ModelException FromErrorEvent(JsonObject evt)
     {
         var error = evt["error"] as JsonObject ?? evt;
-        var code = (string?)error["code"] ?? (string?)error["type"];
-        var message = (string?)error["message"] ?? "The server sent an error.";
+        var code = EventJson.String(error["code"]) ?? EventJson.String(error["type"]);
+        var message = EventJson.String(error["message"]) ?? "The server sent an error.";
         int? status = evt["status"] is JsonValue s && s.TryGetValue<int>(out var st) ? st : null;
         var kind = code switch
         {

@@ -27,7 +27,7 @@ public sealed class AgentTaskJob([FromKeyedServices(AppDatabase.Key)] NpgsqlData
     internal static string Excerpt(string prompt)
     {
         var line = prompt.ReplaceLineEndings(" ").Trim();
-        return line.Length <= ExcerptLength ? line : line[..ExcerptLength] + "…";
+        return line.Length <= ExcerptLength ? line : StorableText.Cut(line, ExcerptLength) + "…";
     }
 
     [JobDisplayName("Agent task #{0}: {1}")]

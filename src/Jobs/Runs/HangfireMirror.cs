@@ -254,7 +254,9 @@ internal sealed partial class HangfireMirror(
         transaction.IncrementCounter($"stats:{name}:{hour}", TimeSpan.FromDays(1));
     }
 
-    private static string? Cut(string? text) => text is null || text.Length <= 300 ? text : text[..300] + "…";
+    /// <summary>A result or reason as Hangfire stores it: a few lines, and text PostgreSQL can hold (a model's answer may hold a NUL).</summary>
+    private static string? Cut(string? text) =>
+        StorableText.Clean(text is null || text.Length <= 300 ? text : StorableText.Cut(text, 300) + "…");
 
     /// <summary>Announces the executor as a Hangfire server and heartbeats it, so its Processing jobs show as alive.</summary>
     private async Task ServerHeartbeatAsync(CancellationToken stoppingToken)

@@ -162,9 +162,14 @@ internal sealed partial class RunStore([FromKeyedServices(AppDatabase.Key)] Npgs
     public async Task SaveAsync(StepRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
-        // Whatever a model sent (a NUL, an unpaired surrogate) must not fail the step's insert.
+        // Whatever a model sent (a NUL, an unpaired surrogate) must not fail the step's insert: every text a server
+        // chose (a tool name, a call or response id, an error code quoted in the recovery) is cleaned.
         var storable = record with
         {
+            ResponseId = StorableText.Clean(record.ResponseId),
+            Recovery = StorableText.Clean(record.Recovery),
+            ToolName = StorableText.Clean(record.ToolName),
+            CallId = StorableText.Clean(record.CallId),
             Arguments = StorableText.Clean(record.Arguments),
             Error = StorableText.Clean(record.Error),
             Items = StorableText.CleanJson(record.Items),

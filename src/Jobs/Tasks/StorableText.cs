@@ -21,7 +21,21 @@ internal static partial class StorableText
         var clean = Clean(message);
         return clean is null || clean.Length <= MaxErrorChars
             ? clean
-            : clean[..MaxErrorChars] + $"...(cut: the message was {clean.Length} characters long)";
+            : Cut(clean, MaxErrorChars) + $"...(cut: the message was {clean.Length} characters long)";
+    }
+
+    /// <summary>
+    /// The first <paramref name="max"/> characters of <paramref name="text"/> (all of it when shorter), one fewer rather
+    /// than half a surrogate pair, which PostgreSQL would refuse.
+    /// </summary>
+    public static string Cut(string text, int max)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Length <= max)
+        {
+            return text;
+        }
+        return char.IsHighSurrogate(text[max - 1]) && char.IsLowSurrogate(text[max]) ? text[..(max - 1)] : text[..max];
     }
 
     public static string? Clean(string? text)

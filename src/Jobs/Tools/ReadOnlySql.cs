@@ -180,12 +180,17 @@ internal sealed partial class ReadOnlySql(TargetDatabase target)
 
     /// <summary>
     /// Runs a batch's source query the way the query tool runs the model's: one statement, read-only, as the reader
-    /// login, under the same time limit. Returns its columns and up to <paramref name="maxRows"/> rows (every value as
-    /// PostgreSQL's text, cut at <paramref name="maxValueChars"/>), whether more rows followed, or what went wrong.
+    /// login, under the same time limit. Returns its columns and up to <paramref name="maxRows"/> rows, whether more rows
+    /// followed, or what went wrong. Only the columns named in <paramref name="read"/> are read (the others' values stay
+    /// null, their bytes skipped), each value as PostgreSQL's text cut at <paramref name="maxValueChars"/>; reading stops
+    /// once the values read come to more than <paramref name="maxTotalChars"/> (<see cref="SourceRows.MoreChars"/>).
+    /// When a column of <paramref name="read"/> is missing or named twice, no row is read: the columns tell the caller.
     /// </summary>
-    public Task<SourceRows> ReadRowsAsync(string sql, int maxRows, int maxValueChars, CancellationToken cancellationToken)
+    public Task<SourceRows> ReadRowsAsync(
+        string sql, IReadOnlyCollection<string> read, int maxRows, int maxValueChars, long maxTotalChars, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sql);
+        ArgumentNullException.ThrowIfNull(read);
         if (Refusal(sql) is { } refusal)
         {
             return Task.FromResult(SourceRows.Failed(refusal));
@@ -204,32 +209,50 @@ internal sealed partial class ReadOnlySql(TargetDatabase target)
                 }
                 var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList();
                 var rows = new List<string?[]>();
+                if (read.Any(name => columns.Count(c => string.Equals(c, name, StringComparison.Ordinal)) != 1))
+                {
+                    batch.Cancel();
+                    return new SourceRows(columns, rows, false, null);
+                }
+                var wanted = columns.Select(c => read.Contains(c, StringComparer.Ordinal)).ToArray();
                 var more = false;
+                var moreChars = false;
+                var total = 0L;
                 var buffer = new char[maxValueChars + 1];
                 while (await reader.ReadAsync(cancellationToken))
                 {
                     if (rows.Count == maxRows)
                     {
                         more = true;
-                        batch.Cancel();
                         break;
                     }
                     var row = new string?[reader.FieldCount];
                     for (var i = 0; i < row.Length; i++)
                     {
-                        if (await reader.IsDBNullAsync(i, cancellationToken))
+                        if (!wanted[i] || await reader.IsDBNullAsync(i, cancellationToken))
                         {
                             continue;
                         }
                         using var text = reader.GetTextReader(i);
-                        var read = await text.ReadBlockAsync(buffer, cancellationToken);
-                        row[i] = read > maxValueChars
+                        var count = await text.ReadBlockAsync(buffer, cancellationToken);
+                        total += Math.Min(count, maxValueChars);
+                        row[i] = count > maxValueChars
                             ? new string(buffer, 0, maxValueChars) + $" [cut at {maxValueChars} characters]"
-                            : new string(buffer, 0, read);
+                            : new string(buffer, 0, count);
                     }
                     rows.Add(row);
+                    if (total > maxTotalChars)
+                    {
+                        moreChars = true;
+                        break;
+                    }
                 }
-                return new SourceRows(columns, rows, more, null);
+                if (more || moreChars)
+                {
+                    // Stop the server producing rows nobody reads instead of draining them.
+                    batch.Cancel();
+                }
+                return new SourceRows(columns, rows, more, null, moreChars);
             }
             catch (PostgresException ex) when (ex.SqlState != PostgresErrorCodes.QueryCanceled || !cancellationToken.IsCancellationRequested)
             {

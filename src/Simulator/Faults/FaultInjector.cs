@@ -54,17 +54,20 @@ public sealed class FaultInjector
         }
     }
 
-    /// <summary>The fault for the response being created now, if one is due.</summary>
-    public FaultSpec? TakeResponseFault() => Take(_responseFaults);
+    /// <summary>The fault for the WebSocket response being created now, if one is due.</summary>
+    public FaultSpec? TakeResponseFault() => Take(_responseFaults, null);
 
-    public FaultSpec? TakeHandshakeFault() => Take(_handshakeFaults);
+    /// <summary>The fault for the HTTP response being created now: only those of <see cref="FaultSpec.HttpKinds"/> count.</summary>
+    public FaultSpec? TakeHttpResponseFault() => Take(_responseFaults, FaultSpec.HttpKinds);
 
-    private FaultSpec? Take(List<Pending> list)
+    public FaultSpec? TakeHandshakeFault() => Take(_handshakeFaults, null);
+
+    private FaultSpec? Take(List<Pending> list, string[]? kinds)
     {
         lock (_lock)
         {
             FaultSpec? due = null;
-            foreach (var pending in list)
+            foreach (var pending in list.Where(p => kinds is null || kinds.Contains(p.Spec.Kind)))
             {
                 if (pending.Skip > 0)
                 {

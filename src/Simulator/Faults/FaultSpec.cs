@@ -6,8 +6,10 @@ namespace AgentWorker.Simulator.Faults;
 /// </summary>
 /// <param name="Kind">
 /// Response faults: <c>drop</c> (abort the TCP connection), <c>close</c> (close frame with <see cref="CloseCode"/>),
-/// <c>malformed</c> (a frame that is not JSON), <c>binary</c> (a binary frame), <c>failed</c> (<c>response.failed</c>)
-/// — each after <see cref="AfterEvents"/> events; <c>rate_limit</c> (error 429 with a retry hint of
+/// <c>malformed</c> (a frame that is not JSON), <c>binary</c> (a binary frame), <c>failed</c> (<c>response.failed</c>),
+/// <c>invalid_utf8</c> (a text frame whose JSON holds a byte that is not UTF-8), <c>oversized</c> (one more event, an
+/// <c>output_text.delta</c> of <see cref="Bytes"/> bytes, sent in pieces; the response then goes on; over HTTP too, as
+/// one SSE event) — each after <see cref="AfterEvents"/> events; <c>rate_limit</c> (error 429 with a retry hint of
 /// <see cref="RetryAfterMs"/>), <c>server_error</c> (error 500), <c>forget</c> (the connection loses its cached response,
 /// so a chained request gets <c>previous_response_not_found</c>), <c>connection_limit</c>
 /// (<c>websocket_connection_limit_reached</c>, then close), <c>slow</c> (<see cref="DelayMs"/> more before the first
@@ -22,6 +24,7 @@ namespace AgentWorker.Simulator.Faults;
 /// <param name="RetryAfterMs">The retry hint of <c>rate_limit</c>.</param>
 /// <param name="CloseCode">The close code of <c>close</c>.</param>
 /// <param name="DelayMs">The extra delay of <c>handshake_delay</c> and <c>slow</c>.</param>
+/// <param name="Bytes">The size of the <c>oversized</c> event.</param>
 public sealed record FaultSpec(
     string Kind,
     int AfterEvents = 0,
@@ -30,10 +33,15 @@ public sealed record FaultSpec(
     int Status = 0,
     int RetryAfterMs = 0,
     int CloseCode = 1011,
-    int DelayMs = 0)
+    int DelayMs = 0,
+    int Bytes = 0)
 {
     public static readonly string[] ResponseKinds =
-        ["drop", "close", "malformed", "binary", "failed", "rate_limit", "server_error", "forget", "connection_limit", "slow"];
+        ["drop", "close", "malformed", "binary", "failed", "invalid_utf8", "oversized", "rate_limit", "server_error", "forget",
+            "connection_limit", "slow"];
+
+    /// <summary>The response faults HTTP/SSE responses take too; the others hit WebSocket responses only.</summary>
+    public static readonly string[] HttpKinds = ["oversized"];
 
     public static readonly string[] HandshakeKinds = ["handshake_reject", "handshake_delay"];
 
@@ -60,6 +68,7 @@ public sealed record FaultSpec(
                     "retry_after_ms" => spec with { RetryAfterMs = value },
                     "close_code" => spec with { CloseCode = value },
                     "delay_ms" => spec with { DelayMs = value },
+                    "bytes" => spec with { Bytes = value },
                     _ => throw new FormatException($"Unknown fault option '{kv[0]}' in '{text}'."),
                 };
             }
@@ -77,6 +86,10 @@ public sealed record FaultSpec(
         if (Count < 1 || AfterEvents < 0 || Skip < 0)
         {
             throw new FormatException("Fault count must be at least 1; after_events and skip at least 0.");
+        }
+        if (Kind == "oversized" && Bytes < 64)
+        {
+            throw new FormatException("Fault oversized needs bytes (the event's size) of at least 64, e.g. oversized:bytes=20000000.");
         }
         return this;
     }

@@ -35,6 +35,19 @@ public static partial class ScriptedModel
                 ? new ModelReply([new FunctionCall(raw.Groups[1].Value, raw.Groups[2].Value)], null)
                 : ModelReply.Answer("The tool said: " + (calls[^1].Output ?? "nothing"));
         }
+        if (WireCall().Match(prompt) is { Success: true } wire)
+        {
+            // "[wire_call:NAME]ARGUMENTS[/wire_call]": as raw_call, but the \uXXXX in NAME and ARGUMENTS are escapes of the
+            // event's own JSON (half a surrogate pair is sent as such), not of the arguments' inner JSON.
+            return calls.Count == 0
+                ? new ModelReply([new FunctionCall(DecodeEscapes(wire.Groups[1].Value), DecodeEscapes(wire.Groups[2].Value))], null)
+                : ModelReply.Answer("The tool said: " + (calls[^1].Output ?? "nothing"));
+        }
+        if (WireAnswer().Match(prompt) is { Success: true } answer)
+        {
+            // "[wire_answer]TEXT[/wire_answer]": answers TEXT at once, its \uXXXX escapes of the event's JSON as above.
+            return ModelReply.Answer(DecodeEscapes(answer.Groups[1].Value));
+        }
         if (Turns().Match(prompt) is { Success: true } turns)
         {
             // "[turns:N]": N model turns, each but the last calling query once. For benchmarks.
@@ -92,6 +105,28 @@ public static partial class ScriptedModel
         }
         return ModelReply.Answer(string.Join(" | ", calls.Where(c => c.Name == "query")
             .Select(c => Answer(c.Output, table: null, SqlOf(c.Arguments)))));
+    }
+
+    /// <summary>
+    /// Text with its <c>\uXXXX</c> sequences decoded as a JSON reader would, half surrogate pairs included; everything
+    /// else as written. How a prompt spells what the model is to send.
+    /// </summary>
+    private static string DecodeEscapes(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var decoded = new System.Text.StringBuilder(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '\\' && i + 5 < text.Length && text[i + 1] == 'u'
+                && ushort.TryParse(text.AsSpan(i + 2, 4), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var code))
+            {
+                decoded.Append((char)code);
+                i += 5;
+                continue;
+            }
+            decoded.Append(text[i]);
+        }
+        return decoded.ToString();
     }
 
     private static string SqlOf(string arguments)
@@ -182,6 +217,12 @@ public static partial class ScriptedModel
 
     [GeneratedRegex(@"\[raw_call:([^\]]*)\](.*?)\[/raw_call\]", RegexOptions.Singleline)]
     private static partial Regex RawCall();
+
+    [GeneratedRegex(@"\[wire_call:([^\]]*)\](.*?)\[/wire_call\]", RegexOptions.Singleline)]
+    private static partial Regex WireCall();
+
+    [GeneratedRegex(@"\[wire_answer\](.*?)\[/wire_answer\]", RegexOptions.Singleline)]
+    private static partial Regex WireAnswer();
 
     /// <summary>An answer of <paramref name="chars"/> characters of plain prose, as a model writes one.</summary>
     private static string Prose(int chars, int queries)

@@ -9,7 +9,7 @@ namespace AgentWorker.Simulator.Protocol;
 /// <c>POST /v1/responses</c>: JSON, or SSE with <c>stream:true</c>. Responses with <c>store</c> (the default) are kept,
 /// so HTTP can continue them; a <c>store:false</c> response cannot be continued over HTTP.
 /// </summary>
-internal sealed class HttpResponses(SimulatorOptions options, SimulatorStatistics statistics)
+internal sealed class HttpResponses(SimulatorOptions options, SimulatorStatistics statistics, Faults.FaultInjector faults)
 {
     private readonly ConcurrentDictionary<string, List<JsonObject>> _stored = new(StringComparer.Ordinal);
 
@@ -59,11 +59,22 @@ internal sealed class HttpResponses(SimulatorOptions options, SimulatorStatistic
         {
             context.Response.ContentType = "text/event-stream";
             context.Response.Headers.CacheControl = "no-cache";
+            var body = context.Response.Body;
+            var fault = faults.TakeHttpResponseFault();
+            var sent = 0;
             await foreach (var evt in events)
             {
-                var record = $"event: {(string?)evt["type"]}\ndata: {evt.ToJsonString()}\n\n";
-                await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(record), cancellationToken);
-                await context.Response.Body.FlushAsync(cancellationToken);
+                if (fault is not null && sent == fault.AfterEvents)
+                {
+                    await body.WriteAsync("event: response.output_text.delta\ndata: "u8.ToArray(), cancellationToken);
+                    await Faults.OversizedEvent.WriteAsync(fault.Bytes, (piece, _) => body.WriteAsync(piece, cancellationToken).AsTask());
+                    await body.WriteAsync("\n\n"u8.ToArray(), cancellationToken);
+                }
+                await body.WriteAsync(Encoding.UTF8.GetBytes($"event: {(string?)evt["type"]}\ndata: "), cancellationToken);
+                await body.WriteAsync(WireJson.Serialize(evt, prepared.UnpairedSurrogates), cancellationToken);
+                await body.WriteAsync("\n\n"u8.ToArray(), cancellationToken);
+                await body.FlushAsync(cancellationToken);
+                sent++;
             }
             return;
         }
@@ -73,7 +84,8 @@ internal sealed class HttpResponses(SimulatorOptions options, SimulatorStatistic
             completed = evt["response"];
         }
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(completed!.ToJsonString(), cancellationToken); // The stream always ends with response.completed.
+        // The stream always ends with response.completed.
+        await context.Response.Body.WriteAsync(WireJson.Serialize(completed!, prepared.UnpairedSurrogates), cancellationToken);
     }
 
     internal static async Task WriteErrorAsync(HttpContext context, int status, JsonObject body)

@@ -6,8 +6,11 @@ namespace AgentWorker.Simulator.Protocol;
 /// <summary>Turns one create request plus the continued context into a response: what both transports share.</summary>
 public static class ResponseEngine
 {
-    /// <summary>A request ready to stream, or the error that refuses it.</summary>
-    public sealed record Prepared(string Id, List<JsonObject> Context, JsonArray Output, JsonObject Usage);
+    /// <summary>
+    /// A request ready to stream. <paramref name="UnpairedSurrogates"/>: its output holds half a surrogate pair (a
+    /// <c>wire_call</c> or <c>wire_answer</c>), to be sent as a JSON escape (<see cref="WireJson"/>).
+    /// </summary>
+    public sealed record Prepared(string Id, List<JsonObject> Context, JsonArray Output, JsonObject Usage, bool UnpairedSurrogates = false);
 
     /// <summary>Validates the request; returns (null, error, status) for bad input, the error as the REST error body.</summary>
     public static (Prepared? Response, JsonObject? Error, int Status) Prepare(
@@ -65,7 +68,7 @@ public static class ResponseEngine
         }
         var usage = Usage(context, previous, output, reasoningTokens);
         context.AddRange(output.OfType<JsonObject>().Select(o => (JsonObject)o.DeepClone()));
-        return (new Prepared(id, context, output, usage), null, 200);
+        return (new Prepared(id, context, output, usage, WireJson.HasUnpairedSurrogate(output)), null, 200);
     }
 
     /// <summary>Reasoning tokens of each response in reasoning mode.</summary>

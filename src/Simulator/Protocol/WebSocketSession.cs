@@ -13,6 +13,10 @@ namespace AgentWorker.Simulator.Protocol;
 internal sealed class WebSocketSession(
     WebSocket socket, SimulatorOptions options, SimulatorStatistics statistics, FaultInjector faults, TimeProvider time)
 {
+    /// <summary>A delta whose text holds 0xFF, which no UTF-8 sequence contains.</summary>
+    private static readonly byte[] s_invalidUtf8 =
+        [.. "{\"type\":\"response.output_text.delta\",\"item_id\":\"x\",\"output_index\":0,\"delta\":\"a"u8, 0xFF, .. "b\"}"u8];
+
     private readonly string _connectionId = ResponseEvents.NewId("conn");
     private readonly DateTimeOffset _openedAt = time.GetUtcNow();
     private (string Id, List<JsonObject> Context, long Epoch)? _last;
@@ -125,7 +129,12 @@ internal sealed class WebSocketSession(
                 _last = null;
                 return;
             }
-            await SendAsync(evt, cancellationToken);
+            if (fault?.Kind == "oversized" && sent == fault.AfterEvents)
+            {
+                await OversizedEvent.WriteAsync(fault.Bytes, (piece, last) =>
+                    socket.SendAsync(piece, WebSocketMessageType.Text, last, cancellationToken).AsTask());
+            }
+            await SendAsync(evt, cancellationToken, prepared.UnpairedSurrogates);
             sent++;
         }
         _last = (prepared.Id, prepared.Context, faults.Epoch);
@@ -180,6 +189,9 @@ internal sealed class WebSocketSession(
             case "binary":
                 await socket.SendAsync(new byte[] { 0x00, 0xFF, 0x10 }, WebSocketMessageType.Binary, true, cancellationToken);
                 return true;
+            case "invalid_utf8":
+                await socket.SendAsync(s_invalidUtf8, WebSocketMessageType.Text, true, cancellationToken);
+                return false; // the response goes on
             case "failed":
                 var response = next["response"]?.DeepClone() as JsonObject ?? new JsonObject();
                 response["status"] = "failed";
@@ -196,6 +208,6 @@ internal sealed class WebSocketSession(
         }
     }
 
-    private Task SendAsync(JsonObject evt, CancellationToken cancellationToken) =>
-        socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(evt), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+    private Task SendAsync(JsonObject evt, CancellationToken cancellationToken, bool unpairedSurrogates = false) =>
+        socket.SendAsync(WireJson.Serialize(evt, unpairedSurrogates), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
 }

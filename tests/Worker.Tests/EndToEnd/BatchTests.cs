@@ -62,6 +62,8 @@ public sealed class BatchTests(AgentEnvironment env) : IClassFixture<AgentEnviro
     [InlineData("select 1 as a", "x {{b}}", "template: {{b}} names no column of source_sql, whose columns are: a")]
     [InlineData("select i from generate_series(1, 10001) i", "x {{i}}", "source_sql returned more than 10000 rows")]
     [InlineData("select '' as a", "{{a}}", "template: row 1 of source_sql makes a prompt of 0 characters")]
+    [InlineData("select repeat('x', 20000) as a from generate_series(1, 1001)", "{{a}}", "at most 20000000 in all (Batches:MaxTotalChars)")]
+    [InlineData("select 1 as a, 1 as a", "x {{a}}", "template: {{a}} is ambiguous")]
     public async Task TemplateBatch_ThatCannotBeExpanded_FailsNamingWhy_AndCreatesNoTask(string source, string template, string expected)
     {
         var orders = await env.Database.ScalarAsync<long>("select count(*) from shop.orders");

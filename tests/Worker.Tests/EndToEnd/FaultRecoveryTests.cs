@@ -58,6 +58,15 @@ public sealed class FaultRecoveryTests(AgentEnvironment env) : IClassFixture<Age
         Assert.All(turns.Skip(2), t => Assert.Equal(recovered.SocketId, t.SocketId));
     }
 
+    [Fact]
+    public async Task FrameWithBytesThatAreNotUtf8_TaskStillSucceeds()
+    {
+        var turns = await RunWithFaultOnSecondTurnAsync(new { kind = "invalid_utf8", skip = 1, after_events = 3 });
+
+        Assert.Equal(4, turns.Count);
+        Assert.Equal("ws", turns[1].Transport);
+    }
+
     [Theory]
     [InlineData("rate_limit")]
     [InlineData("server_error")]

@@ -120,6 +120,36 @@ public sealed class WorkerProcessTests(PostgresServer server) : IAsyncLifetime
         Assert.True(peak - baseline < 300, $"peak resident memory grew from {baseline:F0} MB to {peak:F0} MB");
     }
 
+    /// <summary>
+    /// The red team's shape: 10,001 rows of five 20,000-character columns (1 GB of text) behind a template batch. The
+    /// expander reads only the columns the template names, no row past the cap + 1, and no more characters in all than
+    /// Batches:MaxTotalChars, whichever comes first; the batch fails naming the limit.
+    /// </summary>
+    [Theory]
+    [InlineData("Summarise customer {{id}}.", "more than 10000 rows; a batch holds at most 10000 tasks (Batches:MaxTasks)")]
+    [InlineData("{{c1}} {{c2}} {{c3}} {{c4}} {{c5}}", "(Batches:MaxTotalChars)")]
+    public async Task TemplateBatch_OverWideRows_KeepsTheWorkersMemoryBounded_AndFailsNamingTheLimit(string template, string expected)
+    {
+        using var worker = await WorkerProcess.StartAsync(_db.ConnectionString, _db.ReaderConnectionString, _sim,
+            [.. WorkerSettings, "--Tools:StatementTimeout=00:02:00"]);
+        var baseline = worker.PeakResidentMb();
+        const string source = """
+            select i as id, repeat(md5(i::text), 625) as c1, repeat(md5((i + 1)::text), 625) as c2, repeat(md5((i + 2)::text), 625) as c3,
+                   repeat(md5((i + 3)::text), 625) as c4, repeat(md5((i + 4)::text), 625) as c5
+              from generate_series(1, 10001) i
+            """;
+
+        var id = await _db.ScalarAsync<long>("select agent.enqueue_batch(name => 'wide', template => @template, source_sql => @source)",
+            new { template, source });
+        await _db.WaitUntilAsync("select status <> 'pending' from agent.batches where id = @id", new { id }, TimeSpan.FromMinutes(4));
+
+        var peak = worker.PeakResidentMb();
+        TestContext.Current.TestOutputHelper?.WriteLine($"{template}: peak resident memory {baseline:F0} MB -> {peak:F0} MB");
+        Assert.Equal("failed", await _db.ScalarAsync<string>("select status from agent.batches where id = @id", new { id }));
+        Assert.Contains(expected, await _db.ScalarAsync<string>("select error from agent.batches where id = @id", new { id }), StringComparison.Ordinal);
+        Assert.True(peak - baseline < 300, $"peak resident memory grew from {baseline:F0} MB to {peak:F0} MB");
+    }
+
     [Fact]
     public async Task Stopped_MidTask_HandsTheTaskBackAtOnce_AndAnotherWorkerResumesIt()
     {

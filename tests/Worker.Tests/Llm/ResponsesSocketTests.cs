@@ -14,7 +14,7 @@ public sealed class ResponsesSocketTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync() => await _sim.DisposeAsync();
 
-    private SocketPool Pool(int maxSockets = 2, string key = SimulatorHost.ApiKey)
+    private SocketPool Pool(int maxSockets = 2, string key = SimulatorHost.ApiKey, int maxMessageBytes = 16 * 1024 * 1024)
     {
         var options = Options.Create(new LlmOptions
         {
@@ -23,6 +23,7 @@ public sealed class ResponsesSocketTests : IAsyncLifetime
             Model = "sim-1",
             MaxSockets = maxSockets,
             LeaseTimeout = TimeSpan.FromMilliseconds(200),
+            MaxMessageBytes = maxMessageBytes,
         });
         return new SocketPool(options, new WebSocketConnector(options, TimeProvider.System), TimeProvider.System, NullLogger<SocketPool>.Instance);
     }
@@ -109,5 +110,24 @@ public sealed class ResponsesSocketTests : IAsyncLifetime
         Assert.Equal(ModelFailureKind.PreviousResponseNotFound, error.Kind);
         Assert.True(error.IsRecoverableOnFreshSocket);
         Assert.Null(b.Socket.LastResponseId);
+    }
+
+    [Fact]
+    public async Task RunTurn_AMessageOfExactlyTheCap_IsRead_OneByteMoreFailsTheTurnAsTooLarge_AndBreaksTheSocket()
+    {
+        const int cap = 100_000;
+        await using var pool = Pool(maxMessageBytes: cap);
+        var ct = TestContext.Current.CancellationToken;
+        await SimulatorFaults.InjectAsync(_sim.BaseUrl, new { kind = "oversized", bytes = cap, after_events = 2 }, ct);
+        await SimulatorFaults.InjectAsync(_sim.BaseUrl, new { kind = "oversized", bytes = cap + 1, after_events = 2, skip = 1 }, ct);
+        await using var lease = await pool.LeaseAsync(ct);
+
+        await lease.Socket.RunTurnAsync(Create("at the cap"), ct);
+        var error = await Assert.ThrowsAsync<ModelException>(() => lease.Socket.RunTurnAsync(Create("over it"), ct));
+
+        Assert.Equal(ModelFailureKind.MessageTooLarge, error.Kind);
+        Assert.False(error.IsTransient || error.IsRecoverableOnFreshSocket);
+        Assert.Contains("Llm:MaxMessageBytes", error.Message, StringComparison.Ordinal);
+        Assert.False(lease.Socket.IsOpen); // the rest of the message is unread: the pool discards it
     }
 }

@@ -49,4 +49,35 @@ public sealed class TurnAssemblerTests
         Assert.Equal(kind, error.Kind);
         Assert.Equal(recoverable, error.IsRecoverableOnFreshSocket);
     }
+
+    [Theory]
+    [InlineData("""{"type":5}""")]
+    [InlineData("""{"sequence_number":1}""")]
+    public void Accept_AnEventWithoutAStringType_IsAProtocolError(string json)
+    {
+        var error = Assert.Throws<ModelException>(() => new TurnAssembler().Accept(Evt(json)));
+
+        Assert.Equal(ModelFailureKind.Protocol, error.Kind);
+    }
+
+    [Fact]
+    public void Accept_ErrorFieldsOfTheWrongType_StillMapToAFailure()
+    {
+        var error = Assert.Throws<ModelException>(() => new TurnAssembler().Accept(Evt("""{"type":"error","status":400,"error":{"code":7,"message":{"a":1}}}""")));
+
+        Assert.Equal(ModelFailureKind.BadRequest, error.Kind);
+        Assert.Null(error.Code);
+    }
+
+    [Fact]
+    public void Accept_OutputItemsOverTheCapInAll_FailTheTurnAsTooLarge()
+    {
+        var assembler = new TurnAssembler(0, maxOutputBytes: 1000);
+        var item = """{"type":"response.output_item.done","output_index":0,"item":{"type":"message"}}""";
+        assembler.Accept(Evt(item), bytes: 600);
+
+        var error = Assert.Throws<ModelException>(() => assembler.Accept(Evt(item.Replace("\"output_index\":0", "\"output_index\":1", StringComparison.Ordinal)), bytes: 600));
+
+        Assert.Equal(ModelFailureKind.MessageTooLarge, error.Kind);
+    }
 }

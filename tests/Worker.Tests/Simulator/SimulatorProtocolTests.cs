@@ -251,4 +251,80 @@ public sealed class SimulatorProtocolTests : IAsyncLifetime
         Assert.False(string.IsNullOrEmpty((string?)JsonNode.Parse(await bad.Content.ReadAsStringAsync(ct))!["detail"]));
         Assert.Equal(HttpStatusCode.NoContent, cleared.StatusCode);
     }
+
+    /// <summary>The frames of one turn, raw, as the server sent them.</summary>
+    private static async Task<List<byte[]>> RawTurnAsync(ClientWebSocket socket, JsonObject create)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await socket.SendAsync(Encoding.UTF8.GetBytes(create.ToJsonString()), WebSocketMessageType.Text, true, ct);
+        var frames = new List<byte[]>();
+        var buffer = new byte[1 << 16];
+        while (true)
+        {
+            using var frame = new MemoryStream();
+            WebSocketReceiveResult result;
+            do
+            {
+                result = await socket.ReceiveAsync(buffer, ct);
+                frame.Write(buffer, 0, result.Count);
+            }
+            while (!result.EndOfMessage);
+            frames.Add(frame.ToArray());
+            if (Encoding.UTF8.GetString(frame.ToArray()).Contains("\"type\":\"response.completed\"", StringComparison.Ordinal))
+            {
+                return frames;
+            }
+        }
+    }
+
+    [Fact]
+    public async Task WebSocket_WireCall_SendsHalfASurrogatePairAsAnEscapeOfTheEventItself()
+    {
+        using var socket = await ConnectAsync();
+
+        var frames = await RawTurnAsync(socket, Create("""[wire_call:que\ud800ry]{"sql": "select '\udc00'"}[/wire_call]""", tools: true));
+
+        var done = Encoding.UTF8.GetString(frames[^1]);
+        // The event's own escapes, not the inner JSON's (which would read \\ud800 in the frame).
+        Assert.Contains("""
+            "name":"que\ud800ry"
+            """.Trim(), done, StringComparison.Ordinal);
+        Assert.Contains("""
+            "arguments":"{\"sql\": \"select '\udc00'\"}"
+            """.Trim(), done, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WebSocket_OversizedFault_SendsOneEventOfThatSize_ThenTheResponseGoesOn()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await SimulatorFaults.InjectAsync(_sim.BaseUrl, new { kind = "oversized", bytes = 3_000_000, after_events = 2 }, ct);
+        using var socket = await ConnectAsync();
+
+        var frames = await RawTurnAsync(socket, Create("hello", tools: false));
+
+        Assert.Equal(3_000_000, frames[2].Length);
+        Assert.Equal("response.output_text.delta", (string?)JsonNode.Parse(frames[2])!["type"]);
+        Assert.Equal(TextTurn.Length + 1, Collapse(frames.Select(f => (JsonObject)JsonNode.Parse(f)!)).Length);
+    }
+
+    [Fact]
+    public async Task Http_OversizedFault_SendsOneSseEventOfThatSize()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await SimulatorFaults.InjectAsync(_sim.BaseUrl, new { kind = "oversized", bytes = 3_000_000, after_events = 1 }, ct);
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", SimulatorHost.ApiKey);
+        var body = Create("hello", tools: false);
+        body.Remove("type");
+        body["stream"] = true;
+
+        using var response = await http.PostAsync(new Uri(_sim.BaseUrl + "/responses"),
+            new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"), ct);
+        var records = (await response.Content.ReadAsStringAsync(ct)).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+
+        var big = records[1].Split('\n')[1];
+        Assert.Equal("data: ".Length + 3_000_000, big.Length);
+        Assert.EndsWith("response.completed", records[^1].Split('\n')[0], StringComparison.Ordinal);
+    }
 }

@@ -23,6 +23,17 @@ public sealed class StorableTextTests
     }
 
     [Fact]
+    public void Cut_NeverSplitsASurrogatePair()
+    {
+        Assert.Equal("ab", StorableText.Cut("ab\ud83d\ude00", 3));
+        Assert.Equal("ab\ud83d\ude00", StorableText.Cut("ab\ud83d\ude00c", 4));
+        Assert.Equal("abc", StorableText.Cut("abcdef", 3));
+        Assert.Equal("ab", StorableText.Cut("ab", 3));
+        var error = StorableText.Error(new string('x', StorableText.MaxErrorChars - 1) + "\ud83d\ude00 and more")!;
+        Assert.True(StorableText.IsStorable(error), "a cut error message is storable");
+    }
+
+    [Fact]
     public void CleanJson_NestedStrings_AreCleanedAtEveryDepth_AndOtherValuesKept()
     {
         var json = new JsonArray(new JsonObject
