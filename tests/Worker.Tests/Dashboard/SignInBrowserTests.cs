@@ -2,7 +2,6 @@ using AgentWorker.Dashboard;
 using AgentWorker.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Playwright;
 
 namespace AgentWorker.Tests.Dashboard;
 
@@ -12,29 +11,12 @@ public sealed class SignInBrowserTests(AgentEnvironment env) : IClassFixture<Age
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private async Task<WebApplication> StartDashboardAsync()
-    {
-        var web = DashboardApp.Create(
-        [
-            $"--ConnectionStrings:App={env.Database.ConnectionString}", "--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning",
-            $"--Dashboard:Users:alice:PasswordHash={DashboardSignIn.Hash("alice-secret")}", "--Dashboard:Users:alice:Role=operator",
-            $"--Dashboard:Users:bob:PasswordHash={DashboardSignIn.Hash("bob-secret")}",
-        ]);
-        await web.StartAsync(Ct);
-        return web;
-    }
+    private Task<WebApplication> StartDashboardAsync() => TestDashboard.StartAsync(env.Database, TestDashboard.Users);
 
     private static bool RecurringJobExists(Hangfire.JobStorage storage, string id)
     {
         using var connection = storage.GetConnection();
         return Hangfire.Storage.StorageConnectionExtensions.GetRecurringJobs(connection).Any(j => j.Id == id);
-    }
-
-    private static async Task SignInAsync(IPage page, string user, string password)
-    {
-        await page.FillAsync("input[name=user]", user);
-        await page.FillAsync("input[name=password]", password);
-        await page.ClickAsync("button[type=submit]");
     }
 
     [Fact]
@@ -59,18 +41,18 @@ public sealed class SignInBrowserTests(AgentEnvironment env) : IClassFixture<Age
         var viewer = await chromium.Browser.NewPageAsync();
         await viewer.GotoAsync(url + "/hangfire/recurring");
         Assert.Contains("/login", viewer.Url, StringComparison.Ordinal);
-        await SignInAsync(viewer, "bob", "wrong");
+        await TestDashboard.SignInAsync(viewer, "bob", "wrong");
         Assert.Contains("Unknown user or wrong password.", await viewer.Locator(".error").InnerTextAsync(), StringComparison.Ordinal);
-        await SignInAsync(viewer, "nobody", "bob-secret");
+        await TestDashboard.SignInAsync(viewer, "nobody", "bob-secret");
         Assert.Contains("Unknown user or wrong password.", await viewer.Locator(".error").InnerTextAsync(), StringComparison.Ordinal);
-        await SignInAsync(viewer, "bob", "bob-secret");
+        await TestDashboard.SignInAsync(viewer, "bob", "bob-secret");
         Assert.EndsWith("/hangfire/recurring", viewer.Url, StringComparison.Ordinal);
         Assert.Contains("agent-schedule:signin-nightly", await viewer.Locator("body").InnerTextAsync(), StringComparison.Ordinal);
         Assert.Equal(0, await viewer.Locator("button:has-text('Trigger now')").CountAsync());
 
         var operatorPage = await (await chromium.Browser.NewContextAsync()).NewPageAsync();
         await operatorPage.GotoAsync(url + "/hangfire/recurring");
-        await SignInAsync(operatorPage, "alice", "alice-secret");
+        await TestDashboard.SignInAsync(operatorPage, "alice", "alice-secret");
         Assert.True(await operatorPage.Locator("button:has-text('Trigger now')").CountAsync() > 0);
         await env.Database.ScalarAsync<bool>("select agent.delete_schedule('signin-nightly')");
     }
@@ -88,7 +70,7 @@ public sealed class SignInBrowserTests(AgentEnvironment env) : IClassFixture<Age
 
         var viewer = await (await chromium.Browser.NewContextAsync()).NewPageAsync();
         await viewer.GotoAsync(url + "/hangfire/agent/tasks");
-        await SignInAsync(viewer, "bob", "bob-secret");
+        await TestDashboard.SignInAsync(viewer, "bob", "bob-secret");
         Assert.Equal(200, (await viewer.APIRequest.GetAsync(url + "/api/tasks")).Status);
         var viewerPost = await viewer.APIRequest.PostAsync(url + "/api/tasks", new() { DataObject = new { prompt = "from a viewer" } });
         Assert.Equal(403, viewerPost.Status);
@@ -100,7 +82,7 @@ public sealed class SignInBrowserTests(AgentEnvironment env) : IClassFixture<Age
 
         var operatorPage = await (await chromium.Browser.NewContextAsync()).NewPageAsync();
         await operatorPage.GotoAsync(url + "/login");
-        await SignInAsync(operatorPage, "alice", "alice-secret");
+        await TestDashboard.SignInAsync(operatorPage, "alice", "alice-secret");
         var operatorPost = await operatorPage.APIRequest.PostAsync(url + "/api/tasks",
             new() { DataObject = new { prompt = "from an operator", run_at = "2099-01-01T00:00:00Z" } });
         Assert.Equal(201, operatorPost.Status);
@@ -121,7 +103,7 @@ public sealed class SignInBrowserTests(AgentEnvironment env) : IClassFixture<Age
         await using var chromium = await Chromium.LaunchAsync();
         var page = await chromium.Browser.NewPageAsync();
         await page.GotoAsync(url + "/login?returnUrl=" + Uri.EscapeDataString("/\\evil.example"));
-        await SignInAsync(page, "alice", "alice-secret");
+        await TestDashboard.SignInAsync(page, "alice", "alice-secret");
         Assert.EndsWith("/hangfire", page.Url.TrimEnd('/'), StringComparison.Ordinal);
     }
 
