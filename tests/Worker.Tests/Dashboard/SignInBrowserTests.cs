@@ -1,7 +1,6 @@
 using AgentWorker.Dashboard;
 using AgentWorker.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentWorker.Tests.Dashboard;
 
@@ -13,22 +12,11 @@ public sealed class SignInBrowserTests(AgentEnvironment env) : IClassFixture<Age
 
     private Task<WebApplication> StartDashboardAsync() => TestDashboard.StartAsync(env.Database, TestDashboard.Users);
 
-    private static bool RecurringJobExists(Hangfire.JobStorage storage, string id)
-    {
-        using var connection = storage.GetConnection();
-        return Hangfire.Storage.StorageConnectionExtensions.GetRecurringJobs(connection).Any(j => j.Id == id);
-    }
-
     [Fact]
     public async Task WithUsers_EveryPageNeedsSignIn_AWrongPasswordIsRefused_AndAViewerCannotTriggerWhatAnOperatorCan()
     {
         await env.Database.ScalarAsync<string>("select agent.upsert_schedule(name => 'signin-nightly', cron => '0 2 * * *', prompts => array['How many orders?'])");
-        var storage = env.WorkerServices.GetRequiredService<Hangfire.JobStorage>();
-        for (var i = 0; i < 100 && !RecurringJobExists(storage, "agent-schedule:signin-nightly"); i++)
-        {
-            await Task.Delay(100, Ct);
-        }
-        Assert.True(RecurringJobExists(storage, "agent-schedule:signin-nightly"));
+        await TestDashboard.WaitForRecurringJobAsync(env, "agent-schedule:signin-nightly");
         await using var web = await StartDashboardAsync();
         var url = web.Urls.First();
         await using var chromium = await Chromium.LaunchAsync();

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using AgentWorker.Dashboard;
 using AgentWorker.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace AgentWorker.Tests.Dashboard;
@@ -66,6 +67,22 @@ internal static partial class TestDashboard
         using var response = await PostLoginAsync(client, user, password);
         Assert.True(response.StatusCode == HttpStatusCode.Redirect && response.Headers.Location?.ToString() == "/hangfire",
             $"sign-in as {user}: {(int)response.StatusCode} {response.Headers.Location}");
+    }
+
+    /// <summary>Waits (10 s at most) until the worker has synced a schedule to its Hangfire recurring job.</summary>
+    public static async Task WaitForRecurringJobAsync(AgentEnvironment env, string id)
+    {
+        var storage = env.WorkerServices.GetRequiredService<Hangfire.JobStorage>();
+        bool Exists()
+        {
+            using var connection = storage.GetConnection();
+            return Hangfire.Storage.StorageConnectionExtensions.GetRecurringJobs(connection).Any(j => j.Id == id);
+        }
+        for (var i = 0; i < 100 && !Exists(); i++)
+        {
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+        Assert.True(Exists(), $"no recurring job {id} after 10 s");
     }
 
     [GeneratedRegex("""<input type="hidden" name="(?<name>[^"]+)" value="(?<value>[^"]*)">""")]
