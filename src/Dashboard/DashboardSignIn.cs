@@ -79,6 +79,7 @@ internal static class DashboardSignIn
         services.AddAuthorization(options => options.AddPolicy(Policy, policy => policy
             .AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireAuthenticatedUser()));
         services.AddAntiforgery();
+        services.AddSingleton<LoginThrottle>();
     }
 
     /// <summary>Authentication, the endpoints' authorization, and antiforgery for the sign-in forms.</summary>
@@ -115,10 +116,19 @@ internal static class DashboardSignIn
             endpoints.MapGet(DashboardOidcOptions.ChallengePath, (string? returnUrl) => Results.Challenge(
                 new AuthenticationProperties { RedirectUri = IsLocal(returnUrl) ? returnUrl : "/hangfire" }, [DashboardOidcOptions.Scheme]));
         }
-        endpoints.MapPost("/login", async (HttpContext context, IAntiforgery antiforgery, [Microsoft.AspNetCore.Mvc.FromForm] LoginForm form) =>
+        endpoints.MapPost("/login", async (HttpContext context, IAntiforgery antiforgery, LoginThrottle throttle, [Microsoft.AspNetCore.Mvc.FromForm] LoginForm form) =>
         {
             var returnUrl = IsLocal(form.ReturnUrl) ? form.ReturnUrl! : "/hangfire";
             var name = form.User ?? "";
+            // Before the hash: a refused attempt costs no PBKDF2.
+            if (throttle.TryAdmit(context.Connection.RemoteIpAddress, name) is { } refused)
+            {
+                var seconds = (int)refused.RetryAfter.TotalSeconds;
+                context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Results.Content(LoginPage(page, antiforgery.GetAndStoreTokens(context), returnUrl,
+                        $"{refused.Message}: try again in {seconds} s."), "text/html; charset=utf-8",
+                    statusCode: StatusCodes.Status429TooManyRequests);
+            }
             var known = users.TryGetValue(name, out var user);
             // The same work and the same answer for an unknown user and a wrong password.
             var verified = s_hasher.VerifyHashedPassword("", known ? user!.PasswordHash! : s_decoy, form.Password ?? "") != PasswordVerificationResult.Failed;

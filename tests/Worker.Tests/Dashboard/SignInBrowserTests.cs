@@ -96,6 +96,33 @@ public sealed class SignInBrowserTests(AgentEnvironment env) : IClassFixture<Age
     }
 
     [Fact]
+    public async Task Login_ManyWrongPasswordsFromOneAddress_Answer429WithRetryAfter_EvenForTheRightPassword_AndThePageSaysWhy()
+    {
+        await using var web = await StartDashboardAsync();
+        var url = web.Urls.First();
+        using var client = TestDashboard.Client(url);
+        for (var i = 0; i < AgentWorker.Dashboard.LoginThrottle.PerClient; i++)
+        {
+            using var wrong = await TestDashboard.PostLoginAsync(client, i % 2 == 0 ? "bob" : "nobody", "guess " + i);
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, wrong.StatusCode);
+        }
+
+        using var limited = await TestDashboard.PostLoginAsync(client, "bob", "another guess");
+        using var right = await TestDashboard.PostLoginAsync(client, "bob", "bob-secret");
+
+        Assert.Equal(System.Net.HttpStatusCode.TooManyRequests, limited.StatusCode);
+        Assert.InRange(limited.Headers.RetryAfter?.Delta?.TotalSeconds ?? 0, 1, 60);
+        Assert.Contains("Too many sign-in attempts from your address: try again in", await limited.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(System.Net.HttpStatusCode.TooManyRequests, right.StatusCode); // refused before the password is even hashed
+        await using var chromium = await Chromium.LaunchAsync();
+        var page = await chromium.Browser.NewPageAsync();
+        await page.GotoAsync(url + "/login");
+        await TestDashboard.SignInAsync(page, "alice", "alice-secret");
+        Assert.Contains("/login", page.Url, StringComparison.Ordinal);
+        Assert.Matches(@"^Too many sign-in attempts from your address: try again in \d+ s\.$", await page.Locator(".error").InnerTextAsync());
+    }
+
+    [Fact]
     public void ListeningBeyondLoopbackWithoutUsers_RefusesToStart_NamingTheSetting()
     {
         var refused = Assert.Throws<InvalidOperationException>(() => DashboardApp.Create(
