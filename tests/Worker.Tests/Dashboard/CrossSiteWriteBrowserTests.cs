@@ -1,3 +1,4 @@
+using System.Text;
 using AgentWorker.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -119,6 +120,39 @@ public sealed class CrossSiteWriteBrowserTests(AgentEnvironment env) : IClassFix
         await page.ClickAsync("button:has-text('Trigger now')");
         await env.Database.WaitUntilAsync("select count(*) = 1 from agent.batches where schedule_name = 'cross-site'");
         await env.Database.ScalarAsync<bool>("select agent.delete_schedule('cross-site')");
+    }
+
+    [Fact]
+    public async Task WithoutFetchMetadata_TheOriginDecides_AndWithoutEitherOnlyAJsonBodyOrNoneMayWrite()
+    {
+        using var http = new HttpClient { BaseAddress = env.DashboardUrl };
+        var dashboard = env.DashboardUrl.GetLeftPart(UriPartial.Authority);
+        async Task<int> CancelAsync(long id, Action<HttpRequestMessage> shape)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/tasks/{id}/cancel");
+            shape(request);
+            using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+            return (int)response.StatusCode;
+        }
+        var ids = new List<long>();
+        for (var i = 0; i < 7; i++)
+        {
+            ids.Add(await LaterTaskAsync());
+        }
+
+        var answers = new[]
+        {
+            await CancelAsync(ids[0], r => r.Headers.Add("Origin", "http://evil.example")), // a browser without Sec-Fetch-Site
+            await CancelAsync(ids[1], r => r.Headers.Add("Sec-Fetch-Site", "same-site")),
+            await CancelAsync(ids[2], r => r.Content = new FormUrlEncodedContent([])), // what a form sends, with no Origin
+            await CancelAsync(ids[3], r => r.Content = new StringContent("x", Encoding.UTF8, "text/plain")),
+            await CancelAsync(ids[4], r => r.Headers.Add("Origin", dashboard)),
+            await CancelAsync(ids[5], _ => { }), // curl -X POST
+            await CancelAsync(ids[6], r => r.Content = new StringContent("{}", Encoding.UTF8, "application/json")),
+        };
+
+        Assert.Equal([403, 403, 415, 415, 200, 200, 200], answers);
+        Assert.Equal(["queued", "queued", "queued", "queued", "cancelled", "cancelled", "cancelled"], await Task.WhenAll(ids.Select(StatusAsync)));
     }
 
     /// <summary>Another web site on this machine (another port): it serves <see cref="Html"/> at <c>/prize</c>.</summary>
