@@ -166,7 +166,7 @@ internal static partial class TaskApiDocument
             .FirstOrDefault(s => s is OpenApiSchemaReference reference && reference.Reference.Id == "ProblemDetails");
         operation.Responses["401"] = new OpenApiResponse
         {
-            Description = "The API key is missing or wrong (only when the dashboard has Api:Key).",
+            Description = "The API key (or, when the dashboard has sign-in, a session) is missing or wrong; an open loopback dashboard needs neither.",
             Content = new Dictionary<string, OpenApiMediaType>
             {
                 ["application/problem+json"] = new() { Schema = problem },

@@ -126,7 +126,7 @@ public sealed class SignInBrowserTests(AgentEnvironment env) : IClassFixture<Age
     public void ListeningBeyondLoopbackWithoutUsers_RefusesToStart_NamingTheSetting()
     {
         var refused = Assert.Throws<InvalidOperationException>(() => DashboardApp.Create(
-            [$"--ConnectionStrings:App={env.Database.ConnectionString}", "--urls", "http://0.0.0.0:0", "--Api:Key=k"]));
+            [$"--ConnectionStrings:App={env.Database.ConnectionString}", "--urls", "http://0.0.0.0:0", "--Api:Key=0123456789abcdef"]));
         var both = Assert.Throws<InvalidOperationException>(() => DashboardApp.Create(
             [$"--ConnectionStrings:App={env.Database.ConnectionString}", "--urls", "http://0.0.0.0:0"]));
 
@@ -134,6 +134,9 @@ public sealed class SignInBrowserTests(AgentEnvironment env) : IClassFixture<Age
         Assert.DoesNotContain("Api__Key", refused.Message, StringComparison.Ordinal);
         Assert.Contains("Api__Key", both.Message, StringComparison.Ordinal); // everything missing, in one message
         Assert.Contains("Dashboard__Users__", both.Message, StringComparison.Ordinal);
+        var shortKey = Assert.Throws<InvalidOperationException>(() => DashboardApp.Create(
+            [$"--ConnectionStrings:App={env.Database.ConnectionString}", "--urls", "http://0.0.0.0:0", "--Api:Key=s3cret", .. TestDashboard.Users]));
+        Assert.Contains("Api__Key) has 6 characters", shortKey.Message, StringComparison.Ordinal);
         var badRole = Assert.Throws<InvalidOperationException>(() => DashboardApp.Create(
             [$"--ConnectionStrings:App={env.Database.ConnectionString}", $"--Dashboard:Users:x:PasswordHash={DashboardSignIn.Hash("p")}", "--Dashboard:Users:x:Role=admin"]));
         Assert.Contains("viewer or operator", badRole.Message, StringComparison.Ordinal);
