@@ -41,6 +41,7 @@ public static class DashboardApp
             builder.Configuration["AllowedHosts"] = "localhost;127.0.0.1;[::1]";
         }
         builder.Services.AddDashboardSignIn(oidc);
+        builder.Services.AddApiAccess(apiKey, signIn);
         builder.Services.AddHostedService<MigrateOnStart>();
         builder.Services.AddAgentTasks(builder.Configuration);
         builder.Services.AddAgentOpenTelemetry(builder.Configuration, "agent-dashboard", traces => traces.AddAspNetCoreInstrumentation(
@@ -53,24 +54,33 @@ public static class DashboardApp
         web.UseExceptionHandler();
         web.UseTaskApiErrors();
         web.UseSignInSessions();
-        web.UseApiKey(apiKey, signIn);
-        web.UseDashboardSignIn(signIn);
-        web.MapOpenApi(TaskApiDocument.Path);
-        web.MapGet("/", () => Results.Redirect("/hangfire"));
-        web.MapHealth();
-        web.MapTaskApi();
-        web.MapBatchApi();
+        // Who may use an endpoint is said on the endpoint (never by how a path is spelt): open, the API's policy, the dashboard's.
+        var open = web.MapGroup("").AllowAnonymous();
+        open.MapGet("/", () => Results.Redirect("/hangfire"));
+        open.MapHealth();
+        open.MapSignIn(users, oidc);
+        var api = web.MapGroup("").RequireAuthorization(ApiAccess.Policy);
+        api.MapOpenApi(TaskApiDocument.Path);
+        api.MapTaskApi();
+        api.MapBatchApi();
         RegisterPagesOnce();
-        web.MapSignIn(users, oidc);
         web.UseJobIdCheck();
         // With users or OIDC: signed-in users only, viewers read-only. Without: local requests only (the host is on loopback).
-        web.MapHangfireDashboard("/hangfire", new DashboardOptions
+        var dashboard = web.MapHangfireDashboard("/hangfire", new DashboardOptions
         {
             DashboardTitle = "Agent worker",
             DisplayStorageConnectionString = false,
             Authorization = [new DashboardSignIn.AuthorizationFilter(signIn)],
             IsReadOnlyFunc = context => DashboardSignIn.IsReadOnly(context, signIn),
         });
+        if (signIn)
+        {
+            dashboard.RequireAuthorization(DashboardSignIn.Policy);
+        }
+        else
+        {
+            dashboard.AllowAnonymous();
+        }
         return web;
     }
 

@@ -30,6 +30,9 @@ internal static class DashboardSignIn
     public const string Operator = "operator";
     public const string SectionName = "Dashboard:Users";
 
+    /// <summary>The dashboard's endpoint policy when it has sign-in: a signed-in user (a browser without one is sent to <c>/login</c>).</summary>
+    public const string Policy = "agent-dashboard";
+
     private static readonly PasswordHasher<string> s_hasher = new();
 
     /// <summary>Verified against for an unknown user, so it costs what a known one does.</summary>
@@ -73,13 +76,13 @@ internal static class DashboardSignIn
             options.ExpireTimeSpan = TimeSpan.FromHours(8);
             options.SlidingExpiration = true;
         });
-        services.AddAuthorization();
+        services.AddAuthorization(options => options.AddPolicy(Policy, policy => policy
+            .AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireAuthenticatedUser()));
         services.AddAntiforgery();
+        services.AddSingleton<LoginThrottle>();
     }
 
-    /// <summary>
-    /// With users configured: a browser that is not signed in is sent to <c>/login</c> from any dashboard page.
-    /// </summary>
+    /// <summary>Authentication, the endpoints' authorization, and antiforgery for the sign-in forms.</summary>
     public static IApplicationBuilder UseSignInSessions(this IApplicationBuilder app)
     {
         app.UseAuthentication();
@@ -91,29 +94,12 @@ internal static class DashboardSignIn
             {
                 await next(context);
             }
-            catch (BadHttpRequestException) when (context.Request.Path.StartsWithSegments("/login", StringComparison.Ordinal) && !context.Response.HasStarted)
+            catch (BadHttpRequestException) when (context.Request.Path.StartsWithSegments("/login", StringComparison.OrdinalIgnoreCase) && !context.Response.HasStarted)
             {
                 context.Response.Redirect("/login?expired=1");
             }
         });
         return app.UseAntiforgery();
-    }
-
-    public static IApplicationBuilder UseDashboardSignIn(this IApplicationBuilder app, bool signInRequired)
-    {
-        if (signInRequired)
-        {
-            app.Use(async (context, next) =>
-            {
-                if (context.Request.Path.StartsWithSegments("/hangfire", StringComparison.Ordinal) && context.User.Identity?.IsAuthenticated != true)
-                {
-                    await context.ChallengeAsync();
-                    return;
-                }
-                await next(context);
-            });
-        }
-        return app;
     }
 
     public static void MapSignIn(this IEndpointRouteBuilder endpoints, IReadOnlyDictionary<string, DashboardUser> users, DashboardOidcOptions? oidc)
@@ -130,10 +116,19 @@ internal static class DashboardSignIn
             endpoints.MapGet(DashboardOidcOptions.ChallengePath, (string? returnUrl) => Results.Challenge(
                 new AuthenticationProperties { RedirectUri = IsLocal(returnUrl) ? returnUrl : "/hangfire" }, [DashboardOidcOptions.Scheme]));
         }
-        endpoints.MapPost("/login", async (HttpContext context, IAntiforgery antiforgery, [Microsoft.AspNetCore.Mvc.FromForm] LoginForm form) =>
+        endpoints.MapPost("/login", async (HttpContext context, IAntiforgery antiforgery, LoginThrottle throttle, [Microsoft.AspNetCore.Mvc.FromForm] LoginForm form) =>
         {
             var returnUrl = IsLocal(form.ReturnUrl) ? form.ReturnUrl! : "/hangfire";
             var name = form.User ?? "";
+            // Before the hash: a refused attempt costs no PBKDF2.
+            if (throttle.TryAdmit(context.Connection.RemoteIpAddress, name) is { } refused)
+            {
+                var seconds = (int)refused.RetryAfter.TotalSeconds;
+                context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Results.Content(LoginPage(page, antiforgery.GetAndStoreTokens(context), returnUrl,
+                        $"{refused.Message}: try again in {seconds} s."), "text/html; charset=utf-8",
+                    statusCode: StatusCodes.Status429TooManyRequests);
+            }
             var known = users.TryGetValue(name, out var user);
             // The same work and the same answer for an unknown user and a wrong password.
             var verified = s_hasher.VerifyHashedPassword("", known ? user!.PasswordHash! : s_decoy, form.Password ?? "") != PasswordVerificationResult.Failed;

@@ -79,12 +79,12 @@ internal static partial class TaskApiDocument
             {
                 await next(context);
             }
-            catch (BadHttpRequestException ex) when (context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal) && !context.Response.HasStarted)
+            catch (BadHttpRequestException ex) when (context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase) && !context.Response.HasStarted)
             {
                 await Results.Problem(title: "Invalid request", detail: DescribeBadRequest(ex, context.Request.Path), statusCode: ex.StatusCode).ExecuteAsync(context);
             }
         });
-        app.UseWhen(context => context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal), api => api.UseStatusCodePages(async pages =>
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase), api => api.UseStatusCodePages(async pages =>
         {
             // The routing refuses a body that is not JSON before the endpoint runs: say what it wants.
             var context = pages.HttpContext;
@@ -109,7 +109,7 @@ internal static partial class TaskApiDocument
         if (BindFailure().Match(exception.Message) is { Success: true } failure)
         {
             var name = failure.Groups["name"].Value;
-            var rule = name == "id" && path.StartsWithSegments("/api/batches", StringComparison.Ordinal)
+            var rule = name == "id" && path.StartsWithSegments("/api/batches", StringComparison.OrdinalIgnoreCase)
                 ? "a batch id (an integer)"
                 : s_parameterRules.GetValueOrDefault(name, "a valid value");
             return $"\"{name}\" must be {rule}; got \"{failure.Groups["value"].Value}\".";
@@ -166,7 +166,7 @@ internal static partial class TaskApiDocument
             .FirstOrDefault(s => s is OpenApiSchemaReference reference && reference.Reference.Id == "ProblemDetails");
         operation.Responses["401"] = new OpenApiResponse
         {
-            Description = "The API key is missing or wrong (only when the dashboard has Api:Key).",
+            Description = "The API key (or, when the dashboard has sign-in, a session) is missing or wrong; an open loopback dashboard needs neither.",
             Content = new Dictionary<string, OpenApiMediaType>
             {
                 ["application/problem+json"] = new() { Schema = problem },
