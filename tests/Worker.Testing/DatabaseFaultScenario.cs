@@ -22,10 +22,11 @@ public static class DatabaseFaultScenario
         int Tasks, int Turns, int TurnMs, int MaxRunsPerWorker, TimeSpan LeaseDuration, TimeSpan CrashDowntime, TimeSpan Timeout);
 
     /// <summary>
-    /// One fault: the runs in flight when it struck, how long the server was away, and per worker process how long after
-    /// the server was back its first claim came (null: none within the wait).
+    /// One fault: the tasks running when it struck, how long the server was away, how long a task enqueued as soon as
+    /// the server was back waited for its claim, and per worker process how long after the server was back its first
+    /// claim came (null: none within the wait).
     /// </summary>
-    public sealed record Fault(string Name, int RunsInFlight, double OutageSeconds, double?[] ClaimAgainSeconds);
+    public sealed record Fault(string Name, int RunsInFlight, double OutageSeconds, double NewTaskClaimSeconds, double?[] ClaimAgainSeconds);
 
     /// <summary>
     /// The figures. A task "restarted from scratch" re-did turns it had stored: it stored more model turns than its
@@ -42,6 +43,7 @@ public static class DatabaseFaultScenario
         int WrongStepSequence,
         int Resumed,
         int Retries,
+        int TakenOver,
         long TurnsServed,
         long TurnsStored,
         int ProbeTasks,
@@ -50,7 +52,8 @@ public static class DatabaseFaultScenario
         double ProbePickupP50Ms,
         bool WorkersAlive,
         double Seconds,
-        string Unfinished)
+        string Unfinished,
+        string WorkerEvents)
     {
         public long TurnsRepeated => TurnsServed - TurnsStored;
 
@@ -95,12 +98,20 @@ public static class DatabaseFaultScenario
             var struck = clock.Elapsed;
             await fault();
             var back = clock.Elapsed;
-            Log($"{name}: {inFlight} runs in flight, server away {(back - struck).TotalSeconds:F1} s");
-            // Claiming again: the tasks whose runs the fault failed come back (retries after 5 s, claims left behind
-            // after the lease), and queued ones fill the slots freed.
+            Log($"{name}: {inFlight} tasks running, server away {(back - struck).TotalSeconds:F1} s");
+            // A task enqueued the moment the server is back, before any other: the NOTIFY and the claim work again.
+            var fresh = await ScalarAsync<long>(db, "select agent.enqueue(prompt => '[turns:2] enqueued after: ' || @name, priority => 100)",
+                new { name }, cancellationToken);
+            // Each process claims again when a slot of its own is free and a task is due: the fault's runs fail and free
+            // theirs; queued tasks, retries (5 s, 20 s, 1 min later) and claims left behind (after the lease) come due.
             var again = await claims.FirstClaimsAfterAsync(back, pids, settings.LeaseDuration + TimeSpan.FromSeconds(30), cancellationToken);
-            Log($"{name}: claiming again after {string.Join(" / ", again.Select(a => a is { } t ? $"{t.TotalSeconds:F1} s" : "none"))}");
-            faults.Add(new Fault(name, (int)inFlight, (back - struck).TotalSeconds, [.. again.Select(a => a?.TotalSeconds)]));
+            await DatabaseWait.UntilAsync(db, "select started_at is not null from agent.tasks where id = @fresh", new { fresh },
+                settings.LeaseDuration + TimeSpan.FromSeconds(30), cancellationToken);
+            var claimed = await ScalarAsync<double>(db, "select extract(epoch from started_at - created_at)::float8 from agent.tasks where id = @fresh",
+                new { fresh }, cancellationToken);
+            Log($"{name}: a new task claimed {claimed:F2} s after it was enqueued; each worker claiming again after "
+                + string.Join(" / ", again.Select(a => a is { } t ? $"{t.TotalSeconds:F1} s" : "none")));
+            faults.Add(new Fault(name, (int)inFlight, (back - struck).TotalSeconds, claimed, [.. again.Select(a => a?.TotalSeconds)]));
         }
 
         await StrikeAsync("every backend terminated", () => cluster.TerminateBackendsAsync(cancellationToken));
@@ -135,8 +146,10 @@ public static class DatabaseFaultScenario
 
         await using var connection = new NpgsqlConnection(db);
         await connection.OpenAsync(cancellationToken);
-        var tasks = await connection.QuerySingleAsync<(long Succeeded, long InternalErrors, long Retries)>(new CommandDefinition("""
-            select count(*) filter (where status = 'succeeded'), count(*) filter (where error_code = 'internal_error'), coalesce(sum(retries), 0)::bigint
+        // An attempt that is not a retry is a take-over: the claim expired (the run could not even store its retry).
+        var tasks = await connection.QuerySingleAsync<(long Succeeded, long InternalErrors, long Retries, long TakenOver)>(new CommandDefinition("""
+            select count(*) filter (where status = 'succeeded'), count(*) filter (where error_code = 'internal_error'),
+                   coalesce(sum(retries), 0)::bigint, coalesce(sum(attempt - 1 - retries), 0)::bigint
               from agent.tasks where id = any(@ids)
             """, new { ids }, cancellationToken: cancellationToken));
         var steps = await connection.QuerySingleAsync<(long FromScratch, long WrongSequence, long Resumed)>(new CommandDefinition("""
@@ -158,14 +171,35 @@ public static class DatabaseFaultScenario
             """, new { probes }, cancellationToken: cancellationToken));
 
         var result = new Result(settings, faults, (int)tasks.Succeeded, (int)tasks.InternalErrors, (int)steps.FromScratch,
-            (int)steps.WrongSequence, (int)steps.Resumed, (int)tasks.Retries, simulator.Statistics.Responses, stored, probeCount,
-            (int)probe.Succeeded, probeClaims, probe.PickupMs, !first.HasExited && !second.HasExited, clock.Elapsed.TotalSeconds, unfinished);
+            (int)steps.WrongSequence, (int)steps.Resumed, (int)tasks.Retries, (int)tasks.TakenOver, simulator.Statistics.Responses, stored,
+            probeCount, (int)probe.Succeeded, probeClaims, probe.PickupMs, !first.HasExited && !second.HasExited, clock.Elapsed.TotalSeconds,
+            unfinished, string.Join("; ", new[] { first, second }.Select(Events)));
         Log($"{result.Succeeded} of {settings.Tasks} succeeded, {result.InternalErrors} internal errors, {result.RestartedFromScratch} restarted "
             + $"from scratch, {result.WrongStepSequence} with other steps than the script's, {result.Resumed} resumed from their steps, "
-            + $"{result.Retries} retries; turns served {result.TurnsServed}, stored {result.TurnsStored}, repeated {result.TurnsRepeated} "
+            + $"{result.Retries} retries, {result.TakenOver} take-overs; turns served {result.TurnsServed}, stored {result.TurnsStored}, repeated {result.TurnsRepeated} "
             + $"({result.RepeatedPerRunStruck:F2} per run struck); pickup after the faults p50 {result.ProbePickupP50Ms:F1} ms; "
             + $"workers alive: {result.WorkersAlive}");
+        Log($"worker logs: {result.WorkerEvents}");
         return result;
+    }
+
+    /// <summary>How often a worker logged what the faults do to it (the messages' fixed text).</summary>
+    private static string Events(WorkerProcess worker)
+    {
+        var output = worker.Output;
+        int Count(string text)
+        {
+            var n = 0;
+            for (var i = output.IndexOf(text, StringComparison.Ordinal); i >= 0; i = output.IndexOf(text, i + text.Length, StringComparison.Ordinal))
+            {
+                n++;
+            }
+            return n;
+        }
+        return string.Create(CultureInfo.InvariantCulture,
+            $"worker {worker.Id}: {Count("transient failure; retry")} retries, {Count("could not store how its run ended")} ends not stored, "
+            + $"{Count("the claim was lost")} claims lost, {Count("Claiming tasks failed")} claims failed, {Count("Heartbeat for")} heartbeats failed, "
+            + $"{Count("LISTEN connection failed")} LISTEN reconnects");
     }
 
     /// <summary>The steps of an N-turn script in order: model, tool, model, ..., model.</summary>
