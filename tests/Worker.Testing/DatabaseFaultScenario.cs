@@ -100,7 +100,7 @@ public static class DatabaseFaultScenario
             var back = clock.Elapsed;
             Log($"{name}: {inFlight} tasks running, server away {(back - struck).TotalSeconds:F1} s");
             // A task enqueued the moment the server is back, before any other: the NOTIFY and the claim work again.
-            var fresh = await ScalarAsync<long>(db, "select agent.enqueue(prompt => '[turns:2] enqueued after: ' || @name, priority => 100)",
+            var fresh = await ScalarAsync<long>(db, "select agent.enqueue(prompt => '[turns:2] enqueued after: ' || @name, priority => 10)",
                 new { name }, cancellationToken);
             // Each process claims again when a slot of its own is free and a task is due: the fault's runs fail and free
             // theirs; queued tasks, retries (5 s, 20 s, 1 min later) and claims left behind (after the lease) come due.
