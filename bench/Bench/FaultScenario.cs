@@ -13,10 +13,12 @@ namespace AgentWorker.Bench;
 internal static class FaultScenario
 {
     private static readonly DatabaseFaultScenario.Settings s_full = new(Tasks: 300, Turns: 20, TurnMs: 2000, MaxRunsPerWorker: 122,
-        LeaseDuration: TimeSpan.FromSeconds(60), CrashDowntime: TimeSpan.FromSeconds(5), Timeout: TimeSpan.FromMinutes(6));
+        LeaseDuration: TimeSpan.FromSeconds(60), CrashDowntime: TimeSpan.FromSeconds(5), Refill: TimeSpan.FromSeconds(40),
+        Timeout: TimeSpan.FromMinutes(6));
 
     private static readonly DatabaseFaultScenario.Settings s_smoke = new(Tasks: 10, Turns: 8, TurnMs: 300, MaxRunsPerWorker: 4,
-        LeaseDuration: TimeSpan.FromSeconds(6), CrashDowntime: TimeSpan.FromSeconds(1), Timeout: TimeSpan.FromMinutes(2));
+        LeaseDuration: TimeSpan.FromSeconds(6), CrashDowntime: TimeSpan.FromSeconds(1), Refill: TimeSpan.FromSeconds(2),
+        Timeout: TimeSpan.FromMinutes(2));
 
     public static async Task<DatabaseFaultScenario.Result> RunAsync(bool smoke)
     {

@@ -17,9 +17,11 @@ public static class DatabaseFaultScenario
     /// <summary>
     /// The load: <paramref name="Tasks"/> tasks of <paramref name="Turns"/> model turns (a <c>query</c> call between
     /// two), each turn <paramref name="TurnMs"/> long; <paramref name="MaxRunsPerWorker"/> runs (and sockets) per process.
+    /// Before the next fault, up to <paramref name="Refill"/> for the runs in flight to come back (a struck run's retry
+    /// waits 5 s, its second 20 s).
     /// </summary>
     public sealed record Settings(
-        int Tasks, int Turns, int TurnMs, int MaxRunsPerWorker, TimeSpan LeaseDuration, TimeSpan CrashDowntime, TimeSpan Timeout);
+        int Tasks, int Turns, int TurnMs, int MaxRunsPerWorker, TimeSpan LeaseDuration, TimeSpan CrashDowntime, TimeSpan Refill, TimeSpan Timeout);
 
     /// <summary>
     /// One fault: the tasks running when it struck, how long the server was away, how long a task enqueued as soon as
@@ -114,8 +116,27 @@ public static class DatabaseFaultScenario
             faults.Add(new Fault(name, (int)inFlight, (back - struck).TotalSeconds, claimed, [.. again.Select(a => a?.TotalSeconds)]));
         }
 
+        // The next fault strikes a full load again, as far as the runs it would strike have come back in time.
+        async Task RefillAsync()
+        {
+            var open = await ScalarAsync<long>(db, "select count(*) from agent.tasks where id = any(@ids) and status in ('queued', 'running')",
+                new { ids }, cancellationToken);
+            var target = (int)(0.9 * Math.Min(slots, open));
+            try
+            {
+                await DatabaseWait.UntilAsync(db, "select count(*) >= @target from agent.tasks where status = 'running'", new { target },
+                    settings.Refill, cancellationToken, TimeSpan.FromMilliseconds(200));
+            }
+            catch (TimeoutException)
+            {
+                Log($"fewer than {target} runs in flight after {settings.Refill.TotalSeconds:F0} s; the next fault strikes those");
+            }
+        }
+
         await StrikeAsync("every backend terminated", () => cluster.TerminateBackendsAsync(cancellationToken));
+        await RefillAsync();
         await StrikeAsync("fast restart", () => cluster.RestartAsync(cancellationToken));
+        await RefillAsync();
         await StrikeAsync($"immediate stop, start {settings.CrashDowntime.TotalSeconds:F0} s later", () => cluster.CrashAsync(settings.CrashDowntime, cancellationToken));
 
         var unfinished = "";
@@ -197,7 +218,7 @@ public static class DatabaseFaultScenario
             return n;
         }
         return string.Create(CultureInfo.InvariantCulture,
-            $"worker {worker.Id}: {Count("transient failure; retry")} retries, {Count("could not store how its run ended")} ends not stored, "
+            $"worker {worker.Id}: {Count("transient failure; retry")} retries, {Count("its claim will expire")} ends not stored, "
             + $"{Count("the claim was lost")} claims lost, {Count("Claiming tasks failed")} claims failed, {Count("Heartbeat for")} heartbeats failed, "
             + $"{Count("LISTEN connection failed")} LISTEN reconnects");
     }

@@ -19,7 +19,8 @@ public sealed class DatabaseFaultsTests
             Assert.Skip("Needs the local PostgreSQL of scripts/test.");
         }
         var settings = new DatabaseFaultScenario.Settings(Tasks: 60, Turns: 20, TurnMs: 500, MaxRunsPerWorker: 24,
-            LeaseDuration: TimeSpan.FromSeconds(15), CrashDowntime: TimeSpan.FromSeconds(5), Timeout: TimeSpan.FromSeconds(90));
+            LeaseDuration: TimeSpan.FromSeconds(30), CrashDowntime: TimeSpan.FromSeconds(5), Refill: TimeSpan.FromSeconds(8),
+            Timeout: TimeSpan.FromSeconds(90));
 
         var result = await DatabaseFaultScenario.RunAsync(settings, line => { TestContext.Current.TestOutputHelper?.WriteLine(line); File.AppendAllText("/tmp/faults-wt.log", line + "\n"); },
             TestContext.Current.CancellationToken);
