@@ -28,7 +28,8 @@ public static class DatabaseFaultScenario
     /// the server was back waited for its claim, and per worker process how long after the server was back its first
     /// claim came (null: none within the wait).
     /// </summary>
-    public sealed record Fault(string Name, int RunsInFlight, double OutageSeconds, double NewTaskClaimSeconds, double?[] ClaimAgainSeconds);
+    public sealed record Fault(
+        string Name, int RunsInFlight, double OutageSeconds, double NewTaskClaimSeconds, double?[] ClaimAgainSeconds, int RunsRetried = 0);
 
     /// <summary>
     /// The figures. A task "restarted from scratch" re-did turns it had stored: it stored more model turns than its
@@ -61,6 +62,9 @@ public static class DatabaseFaultScenario
 
         /// <summary>Repeated turns per run that was in flight when a fault struck (a run struck twice counts twice).</summary>
         public double RepeatedPerRunStruck => TurnsRepeated / (double)Math.Max(1, Faults.Sum(f => f.RunsInFlight));
+
+        /// <summary>Repeated turns per run a fault failed (put back for a retry or left to a take-over).</summary>
+        public double RepeatedPerRunFailed => TurnsRepeated / (double)Math.Max(1, Retries + TakenOver);
     }
 
     public static async Task<Result> RunAsync(Settings settings, Action<string> log, CancellationToken cancellationToken)
@@ -94,9 +98,11 @@ public static class DatabaseFaultScenario
             """, new { slots, ids }, TimeSpan.FromSeconds(60), cancellationToken);
 
         var faults = new List<Fault>();
+        var retriesBefore = new List<long>();
         async Task StrikeAsync(string name, Func<Task> fault)
         {
             var inFlight = await ScalarAsync<long>(db, "select count(*) from agent.tasks where status = 'running'", null, cancellationToken);
+            retriesBefore.Add(await ScalarAsync<long>(db, RetriesSql, null, cancellationToken));
             var struck = clock.Elapsed;
             await fault();
             var back = clock.Elapsed;
@@ -161,6 +167,9 @@ public static class DatabaseFaultScenario
             new { n = probeCount }, cancellationToken);
         await DatabaseWait.UntilAsync(db, "select not exists (select 1 from agent.tasks where id = any(@probes) and status in ('queued', 'running'))",
             new { probes }, TimeSpan.FromSeconds(60), cancellationToken, TimeSpan.FromMilliseconds(100));
+        // The runs each fault failed: the retries stored until the next one (its write is tried again for a while).
+        retriesBefore.Add(await ScalarAsync<long>(db, RetriesSql, null, cancellationToken));
+        faults = [.. faults.Select((f, i) => f with { RunsRetried = (int)(retriesBefore[i + 1] - retriesBefore[i]) })];
         var probeSet = probes.ToHashSet();
         var probeClaims = pids.Select(pid => claims.Claims.Count(c => c.Pid == pid && probeSet.Contains(c.TaskId))).ToArray();
         Log($"{probeCount} tasks after the faults, claimed {string.Join(" / ", probeClaims)} by the two workers");
@@ -198,7 +207,8 @@ public static class DatabaseFaultScenario
         Log($"{result.Succeeded} of {settings.Tasks} succeeded, {result.InternalErrors} internal errors, {result.RestartedFromScratch} restarted "
             + $"from scratch, {result.WrongStepSequence} with other steps than the script's, {result.Resumed} resumed from their steps, "
             + $"{result.Retries} retries, {result.TakenOver} take-overs; turns served {result.TurnsServed}, stored {result.TurnsStored}, repeated {result.TurnsRepeated} "
-            + $"({result.RepeatedPerRunStruck:F2} per run struck); pickup after the faults p50 {result.ProbePickupP50Ms:F1} ms; "
+            + $"({result.RepeatedPerRunStruck:F2} per run in flight at a fault, {result.RepeatedPerRunFailed:F2} per run failed; "
+            + $"retried per fault {string.Join(" / ", faults.Select(f => f.RunsRetried))}); pickup after the faults p50 {result.ProbePickupP50Ms:F1} ms; "
             + $"workers alive: {result.WorkersAlive}");
         Log($"worker logs: {result.WorkerEvents}");
         return result;
@@ -222,6 +232,8 @@ public static class DatabaseFaultScenario
             + $"{Count("the claim was lost")} claims lost, {Count("Claiming tasks failed")} claims failed, {Count("Heartbeat for")} heartbeats failed, "
             + $"{Count("LISTEN connection failed")} LISTEN reconnects");
     }
+
+    private const string RetriesSql = "select coalesce(sum(retries), 0)::bigint from agent.tasks";
 
     /// <summary>The steps of an N-turn script in order: model, tool, model, ..., model.</summary>
     private static string Expected(int turns) => string.Join(",tool,", Enumerable.Repeat("model", turns));
