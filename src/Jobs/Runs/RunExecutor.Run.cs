@@ -90,8 +90,9 @@ internal sealed partial class RunExecutor
     /// A guarded statement that reports the run's end, tried again while the database is briefly away. The fault that
     /// failed the run (a restart, the connections it left dead in the pool) mostly fails this write too, and a run that
     /// cannot report its end leaves its task to a take-over a whole lease later instead of a retry 5 s later
-    /// (bench/results/faults.md). The run is still registered, so its claim is renewed meanwhile; tried for a third of
-    /// the lease at most (a heartbeat interval).
+    /// (bench/results/faults.md). The run is still registered, so its claim is renewed meanwhile; tried for a lease at
+    /// most: a claim the heartbeats could not renew that long is taken over anyway (and the guarded write then changes
+    /// nothing).
     /// </summary>
     private async Task<T> StoreEndAsync<T>(TaskRun run, Func<Task<T>> write)
     {
@@ -103,7 +104,7 @@ internal sealed partial class RunExecutor
             {
                 return await write();
             }
-            catch (Exception ex) when (RunRetries.IsTransient(ex) && time.GetElapsedTime(started) + wait < _options.LeaseDuration / 3)
+            catch (Exception ex) when (RunRetries.IsTransient(ex) && time.GetElapsedTime(started) + wait < _options.LeaseDuration)
             {
                 LogWriteRetrying(ex, run.Id, wait.TotalMilliseconds);
                 await Task.Delay(wait, time, CancellationToken.None);
