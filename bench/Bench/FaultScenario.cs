@@ -56,7 +56,7 @@ internal static class FaultScenario
         md.AppendLine("after its last stored step 5 s, 20 s, 1 min later (first, second, third retry): only the turn in flight is asked again.");
         md.AppendLine("A worker claims again as soon as it has a free slot and a task is due (queued, or a retry come due).");
         md.AppendLine();
-        md.AppendLine("| fault | tasks running | server away | runs failed and retried | a task enqueued once the server was back: claimed after | each worker's first claim after the server was back |");
+        md.AppendLine("| fault | tasks running | server away | runs failed and retried until the next fault (some on a connection it left dead) | a task enqueued once the server was back: claimed after | each worker's first claim after the server was back |");
         md.AppendLine("|---|---|---|---|---|---|");
         foreach (var f in r.Faults)
         {
