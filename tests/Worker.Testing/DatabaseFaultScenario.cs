@@ -112,9 +112,9 @@ public static class DatabaseFaultScenario
                 new { name }, cancellationToken);
             // Each process claims again when a slot of its own is free and a task is due: the fault's runs fail and free
             // theirs; queued tasks, retries (5 s, 20 s, 1 min later) and claims left behind (after the lease) come due.
-            var again = await claims.FirstClaimsAfterAsync(back, pids, settings.LeaseDuration + TimeSpan.FromSeconds(30), cancellationToken);
+            var again = await claims.FirstClaimsAfterAsync(back, pids, settings.LeaseDuration + settings.Refill, cancellationToken);
             await DatabaseWait.UntilAsync(db, "select started_at is not null from agent.tasks where id = @fresh", new { fresh },
-                settings.LeaseDuration + TimeSpan.FromSeconds(30), cancellationToken);
+                settings.LeaseDuration + settings.Refill, cancellationToken);
             var claimed = await ScalarAsync<double>(db, "select extract(epoch from started_at - created_at)::float8 from agent.tasks where id = @fresh",
                 new { fresh }, cancellationToken);
             Log($"{name}: a new task claimed {claimed:F2} s after it was enqueued; each worker claiming again after "
