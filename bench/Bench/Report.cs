@@ -15,6 +15,7 @@ internal static class Report
         double PlainHangfirePerSecond,
         LoadScenario.ConcurrencyResult Concurrency,
         StorageScenario.Result Storage,
+        AgentWorker.Testing.DatabaseFaultScenario.Result? Faults,
         bool Smoke);
 
     public static string Write(Results r, string directory)
@@ -77,6 +78,18 @@ internal static class Report
         Row(md, $"pickup p99 while the retention sweep removes {s.Sweep.Tasks:N0} tasks (issue 16)", "within 20 % of without",
             $"{Stats.Ms(s.During.P99)} ms during vs {Stats.Ms(s.Without.P99)} ms without ({Stats.Num(s.During.P99 / s.Without.P99, "F2")}×)",
             s.During.P99 <= s.Without.P99 * 1.2);
+        const string faultsTarget = "every task succeeded, none restarted from scratch, both workers alive and claiming";
+        if (r.Faults is { } f)
+        {
+            Row(md, $"database faults under load (issue 20, [faults.md](faults.md)): {f.Settings.Tasks} tasks, two workers, {f.Faults.Max(x => x.RunsInFlight)} runs in flight; backends terminated, fast restart, crash",
+                faultsTarget,
+                $"{f.Succeeded} succeeded, {f.RestartedFromScratch} from scratch, {Stats.Num(f.RepeatedPerRunFailed, "F2")} turns repeated per failed run, new tasks claimed {string.Join(" / ", f.ProbeClaimsPerWorker)}",
+                FaultScenario.Met(f));
+        }
+        else
+        {
+            Row(md, "database faults under load (issue 20)", faultsTarget, "not run (smoke; `DatabaseFaultsTests` runs it in the suite)", null);
+        }
         md.AppendLine();
     }
 

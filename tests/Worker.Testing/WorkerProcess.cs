@@ -15,6 +15,11 @@ public sealed class WorkerProcess : IDisposable
         _process = process;
     }
 
+    /// <summary>The process id, as the worker's claims name it (<c>lease_owner</c> is <c>host:pid:random:task:attempt</c>).</summary>
+    public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
     public string Output
     {
         get

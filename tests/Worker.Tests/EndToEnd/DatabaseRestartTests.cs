@@ -1,36 +1,22 @@
 using System.Diagnostics;
-using AgentWorker.Jobs.Migrations;
-using AgentWorker.Jobs.Tools;
 using AgentWorker.Tests.Infrastructure;
 using Dapper;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace AgentWorker.Tests.EndToEnd;
 
 /// <summary>
-/// A PostgreSQL of its own (scripts/pg-up in a temporary folder), restarted under load: the workers reconnect and
+/// A PostgreSQL of its own (<see cref="PostgresCluster"/>), restarted under load: the workers reconnect and
 /// every task completes.
 /// </summary>
 [Collection(AgentEnvironmentGroup.Name)]
 public sealed class DatabaseRestartTests : IAsyncLifetime
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "agent-pg-" + Guid.NewGuid().ToString("N")[..8]);
-    private string _admin = "";
+    private PostgresCluster? _cluster;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static async Task<string> ScriptAsync(string script, string dir)
-    {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(AgentWorker.Testing.Repository.File("scripts/" + script));
-        start.Environment["PG_DIR"] = dir;
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync(Ct) + await process.StandardError.ReadToEndAsync(Ct);
-        await process.WaitForExitAsync(Ct);
-        Assert.True(process.ExitCode == 0, $"{script} failed: {output}");
-        return output;
-    }
+    private PostgresCluster Cluster => _cluster ?? throw new InvalidOperationException("The cluster has not started.");
 
     public async ValueTask InitializeAsync()
     {
@@ -39,35 +25,25 @@ public sealed class DatabaseRestartTests : IAsyncLifetime
             // Docker-based runs have no local server binaries to start a second cluster with.
             Assert.Skip("Needs the local PostgreSQL of scripts/test.");
         }
-        await ScriptAsync("pg-up", _dir);
-        var port = (await File.ReadAllTextAsync(Path.Combine(_dir, "port"), Ct)).Trim();
-        _admin = $"Host=127.0.0.1;Port={port};Database=agent;Username=postgres";
-        await using (var dataSource = NpgsqlDataSource.Create(_admin))
-        {
-            await new MigrationRunner(dataSource, NullLogger<MigrationRunner>.Instance).MigrateAsync(Migration.Embedded, Ct);
-        }
-        await PostgresServer.ExecuteAsync(_admin, await File.ReadAllTextAsync(AgentWorker.Testing.Repository.File("scripts/demo-data.sql"), Ct));
-        await PostgresServer.ExecuteAsync(_admin, ReaderRole.CreateSql(PostgresServer.ReaderRole, ["shop"], "agent", PostgresServer.ReaderPassword));
+        _cluster = await PostgresCluster.StartAsync(Ct);
     }
 
     public async ValueTask DisposeAsync()
     {
-        NpgsqlConnection.ClearAllPools();
-        if (Directory.Exists(_dir))
+        if (_cluster is not null)
         {
-            await ScriptAsync("pg-down", _dir);
-            Directory.Delete(_dir, recursive: true);
+            await _cluster.DisposeAsync();
         }
     }
 
     [Fact]
     public async Task Restart_UnderLoad_WorkersReconnectAndEveryTaskCompletes()
     {
-        var database = new TestDatabase(null!, "agent", _admin);
+        var database = new TestDatabase(null!, PostgresCluster.Database, Cluster.AdminConnectionString);
         await using var sim = await SimulatorHost.StartAsync("--Simulator:TimeToFirstTokenMs=50");
         string[] settings = ["--Worker:LeaseDuration=00:00:03", "--Worker:PollInterval=00:00:01", "--Worker:MaxRuns=8"];
-        using var a = await WorkerProcess.StartAsync(database.ConnectionString, database.ReaderConnectionString, sim, settings);
-        using var b = await WorkerProcess.StartAsync(database.ConnectionString, database.ReaderConnectionString, sim, settings);
+        using var a = await WorkerProcess.StartAsync(database.ConnectionString, Cluster.ReaderConnectionString, sim, settings);
+        using var b = await WorkerProcess.StartAsync(database.ConnectionString, Cluster.ReaderConnectionString, sim, settings);
         var ids = await database.ScalarAsync<long[]>(
             "select agent.enqueue_many(prompts => array(select 'How many customers? #' || i from generate_series(1, 100) i))");
         var watch = Stopwatch.StartNew();
@@ -77,7 +53,7 @@ public sealed class DatabaseRestartTests : IAsyncLifetime
             await Task.Delay(50, Ct);
         }
 
-        await ScriptAsync("pg-restart", _dir);
+        await Cluster.RestartAsync(Ct);
         NpgsqlConnection.ClearAllPools();
         watch.Restart();
         long done;
