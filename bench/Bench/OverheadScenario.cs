@@ -11,9 +11,9 @@ internal static class OverheadScenario
 {
     public sealed record Result(double TurnP50, double TurnP99, double ToolP50, double ToolP99, double BareQueryP50, int Turns, int ToolCalls);
 
-    public static async Task<Result> RunAsync(BenchDatabase db, bool smoke)
+    public static async Task<Result> RunAsync(BenchDatabase db, bool smoke, SimulatorProfile? profile = null)
     {
-        var sim = await SimulatorProfile.ZeroLatency.StartAsync();
+        var sim = await (profile ?? SimulatorProfile.ZeroLatency).StartAsync();
         var url = sim.BaseUrl;
         try
         {

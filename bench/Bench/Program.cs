@@ -36,8 +36,10 @@ if (args.Contains("--load-only"))
 
 if (args.Contains("--overhead-only"))
 {
-    // The worker's cost per model turn and per tool call alone (console only, no report).
-    var only = await InFreshDatabaseAsync(db => OverheadScenario.RunAsync(db, smoke));
+    // The worker's cost per model turn and per tool call alone (console only, no report); --ttft N gives the model a
+    // time to first token (a tool call's connection is opened ahead while the model thinks).
+    var ttft = int.Parse(args.SkipWhile(a => a != "--ttft").Skip(1).FirstOrDefault() ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+    var only = await InFreshDatabaseAsync(db => OverheadScenario.RunAsync(db, smoke, SimulatorProfile.ZeroLatency with { TimeToFirstTokenMs = ttft }));
     Console.WriteLine($"  per turn p50 {Stats.Ms(only.TurnP50)} ms p99 {Stats.Ms(only.TurnP99)} ms ({only.Turns} turns); "
         + $"per tool call p50 {Stats.Ms(only.ToolP50)} ms p99 {Stats.Ms(only.ToolP99)} ms ({only.ToolCalls} calls); bare query p50 {Stats.Ms(only.BareQueryP50)} ms");
     return 0;

@@ -129,6 +129,27 @@ public sealed class SafetyLayerTests(PostgresServer server) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reset_TheNextCallsBackend_IsOpenedAheadAndUsedOnce()
+    {
+        await using var target = new TargetDatabase(_db.ReaderConnectionString, new ToolsOptions { Schemas = "shop" }, SafetyLayers.All);
+        var sql = new ReadOnlySql(target);
+        var ct = TestContext.Current.CancellationToken;
+
+        await sql.QueryAsync("select 1", ct);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (target.Spare is null && waited.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(20, ct);
+        }
+        var spare = target.Spare?.ProcessID;
+        var used = await sql.QueryAsync("select pg_backend_pid() as pid", ct);
+
+        Assert.NotNull(spare);
+        Assert.Contains($"[[{spare}]]", used.Output.Replace(" ", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.NotEqual(spare, target.Spare?.ProcessID);
+    }
+
+    [Fact]
     public async Task Reset_EveryCall_GetsABackendOfItsOwn()
     {
         // A backend keeps what DISCARD ALL does not reset (compiled regular expressions, caches, the memory it grew to):
@@ -150,8 +171,9 @@ public sealed class SafetyLayerTests(PostgresServer server) : IAsyncLifetime
         var locked = await sql.QueryAsync("select pg_advisory_lock(424242)", ct);
 
         Assert.Equal(3, pids.Distinct().Count());
-        Assert.Equal(0L, await _db.ScalarAsync<long>(
-            "select count(*) from pg_stat_activity where usename = @role and pid::text = any(@pids)", new { role = PostgresServer.ReaderRole, pids = pids.ToArray() }));
+        // Each is closed after its call (off the call's path, so within moments).
+        await _db.WaitUntilAsync("select count(*) = 0 from pg_stat_activity where usename = @role and pid::text = any(@pids)",
+            new { role = PostgresServer.ReaderRole, pids = pids.ToArray() }, TimeSpan.FromSeconds(10));
         Assert.False(prepared.IsError, prepared.Output);
         Assert.True(executed.IsError);
         Assert.Contains("prepared statement \\u0022leftover\\u0022 does not exist", executed.Output.Replace("\"", "\\u0022", StringComparison.Ordinal), StringComparison.Ordinal);
