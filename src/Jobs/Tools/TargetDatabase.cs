@@ -125,11 +125,6 @@ internal sealed class TargetDatabase : IAsyncDisposable
             try
             {
                 var connection = await DataSource.OpenConnectionAsync(CancellationToken.None);
-                // A new backend's first statement reads the catalogs cold: read them before a call needs them.
-                await using (var warm = new NpgsqlCommand("select 1", connection))
-                {
-                    await warm.ExecuteNonQueryAsync(CancellationToken.None);
-                }
                 var previous = Interlocked.Exchange(ref _spare, new SpareConnection(connection, System.Diagnostics.Stopwatch.GetTimestamp()));
                 previous?.Connection.Dispose();
                 if (_disposed)
