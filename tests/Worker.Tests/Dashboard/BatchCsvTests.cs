@@ -67,6 +67,8 @@ public sealed class BatchCsvTests(AgentEnvironment env) : IClassFixture<AgentEnv
     public async Task ResultsCsv_ReadWithAnySeparator_OrSplitAtLineBreaks_HasNoCellStartingAFormula_AndKeepsTheText()
     {
         var id = await env.Database.ScalarAsync<long>("select agent.enqueue_batch(name => 'csv formulas', prompts => @prompts)", new { prompts = s_prompts });
+        // The two downloads must see the same rows: not a task still running in one and done in the other.
+        await env.Database.WaitUntilAsync("select status = 'finished' from agent.batches where id = @id", new { id });
         using var http = new HttpClient { BaseAddress = env.DashboardUrl };
 
         var api = Encoding.UTF8.GetString(await http.GetByteArrayAsync($"/api/batches/{id}/results.csv", Ct))[1..];
