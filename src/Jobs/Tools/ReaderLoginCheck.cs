@@ -38,7 +38,7 @@ internal static class ReaderLoginCheck
                        from pg_catalog.pg_proc p
                       where p.proname in ('dblink_exec', 'dblink_connect', 'dblink_connect_u')
                         and has_function_privilege(p.oid, 'EXECUTE')), '{}')
-        || coalesce((select array_agg(distinct 'can EXECUTE ' || case when f.why = {{ReaderRole.Literal(ReaderRole.GeometricWhy)}} then 'the ' else f.name || ' (' end || f.why || case when f.why = {{ReaderRole.Literal(ReaderRole.GeometricWhy)}} then '' else ')' end)
+        || coalesce((select array_agg(distinct 'can EXECUTE ' || f.what)
                        from ({{ReaderRole.ForbiddenFunctionsSql}}) as f
                       where has_function_privilege(f.oid, 'EXECUTE')), '{}')
         || case when r.rolconnlimit < 0

@@ -37,24 +37,24 @@ public static class ReaderRole
     ];
 
     /// <summary>Why every function of <c>pg_catalog</c> taking a <c>path</c> or <c>polygon</c> is revoked too.</summary>
-    internal const string GeometricWhy = "geometric path and polygon functions: loops PostgreSQL cannot cancel";
+    private const string GeometricWhy = "geometric path and polygon functions: loops PostgreSQL cannot cancel";
 
     /// <summary>Connections the reader role may hold across the whole server unless told otherwise.</summary>
     public const int DefaultConnectionLimit = 16;
 
     /// <summary>
-    /// SQL selecting <c>(oid, name, why)</c> of every <c>pg_catalog</c> function the reader must not execute: the named
+    /// SQL selecting <c>(oid, what)</c> of every <c>pg_catalog</c> function the reader must not execute: the named
     /// ones and the geometric path and polygon functions (distance, intersection, containment: nested loops over every
     /// point without a cancellation check; rare in analytic SQL).
     /// </summary>
     internal static string ForbiddenFunctionsSql { get; } = $"""
-        select p.oid, p.proname::text as name, f.why
+        select p.oid, p.proname || ' (' || f.why || ')' as what
           from pg_catalog.pg_proc p
           join (values {string.Join(", ", ForbiddenFunctions.Select(f => $"({Literal(f.Name)}, {Literal(f.Why)})"))}) as f(name, why)
             on p.proname = f.name
          where p.pronamespace = 'pg_catalog'::regnamespace
         union all
-        select p.oid, p.proname::text, {Literal(GeometricWhy)}
+        select p.oid, {Literal("the " + GeometricWhy)}
           from pg_catalog.pg_proc p
          where p.pronamespace = 'pg_catalog'::regnamespace
            and p.proargtypes::oid[] && array['pg_catalog.path'::regtype, 'pg_catalog.polygon'::regtype]::oid[]
