@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using AgentWorker.Jobs.Agent;
-using AgentWorker.Jobs.Hosting;
 using AgentWorker.Jobs.Llm;
 using AgentWorker.Jobs.Runs;
 using AgentWorker.Jobs.Tasks;

@@ -1,8 +1,5 @@
 using AgentWorker.Dashboard.Pages;
 using AgentWorker.Hosting;
-using AgentWorker.Jobs.Hosting;
-using AgentWorker.Jobs.Migrations;
-using AgentWorker.Jobs.Runs;
 using AgentWorker.Jobs.Telemetry;
 using Hangfire;
 using OpenTelemetry.Trace;
@@ -42,12 +39,11 @@ public static class DashboardApp
         }
         builder.Services.AddDashboardSignIn(oidc);
         builder.Services.AddApiAccess(apiKey, signIn);
-        builder.Services.AddHostedService<MigrateOnStart>();
         builder.Services.AddAgentTasks(builder.Configuration);
+        builder.Services.AddHealthChecks().AddAgentWorkerChecks();
         builder.Services.AddAgentOpenTelemetry(builder.Configuration, "agent-dashboard", traces => traces.AddAspNetCoreInstrumentation(
             options => options.Filter = context => !IsPolling(context.Request.Path)));
-        var app = AgentJobsServiceCollectionExtensions.AppConnectionString(builder.Configuration);
-        builder.Services.AddHangfire(hangfire => CancelTaskOnJobDeleted.Register(hangfire.UseAgentStorage(app), app));
+        builder.Services.AddHangfire((services, hangfire) => hangfire.UseAgentStorage(builder.Configuration).UseAgentWorker(services));
         builder.Services.AddSingleton<AgentTaskQueries>();
 
         var web = builder.Build();

@@ -1,5 +1,5 @@
 using AgentWorker.Hosting;
-using AgentWorker.Jobs.Hosting;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 
@@ -10,7 +10,7 @@ namespace AgentWorker.Worker;
 /// <c>Health__Urls</c>, e.g. <c>http://0.0.0.0:8080</c>; several separated by ';'). Unset (the default) opens no port.
 /// Started first, so liveness answers while the worker starts and readiness says what is still missing.
 /// </summary>
-internal sealed class HealthServer(IConfiguration configuration, Readiness readiness) : IHostedService, IAsyncDisposable
+internal sealed class HealthServer(IConfiguration configuration, HealthCheckService checks) : IHostedService, IAsyncDisposable
 {
     public const string UrlsKey = "Health:Urls";
 
@@ -29,7 +29,9 @@ internal sealed class HealthServer(IConfiguration configuration, Readiness readi
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(readiness);
+        // The checks of the worker's own container, served by this small app's endpoint.
+        builder.Services.AddHealthChecks();
+        builder.Services.AddSingleton(checks);
         _app = builder.Build();
         _app.MapHealth();
         await _app.StartAsync(cancellationToken);

@@ -1,4 +1,3 @@
-using AgentWorker.Jobs.Hosting;
 using AgentWorker.Jobs.Migrations;
 using AgentWorker.Jobs.Tools;
 using Npgsql;
@@ -73,7 +72,7 @@ internal static class WorkerCli
         var builder = Host.CreateApplicationBuilder(args.Where(a => a != "--apply").ToArray());
         var tools = new ToolsOptions();
         builder.Configuration.GetSection(ToolsOptions.SectionName).Bind(tools);
-        var app = AgentJobsServiceCollectionExtensions.AppConnectionString(builder.Configuration);
+        var app = AgentWorkerServiceCollectionExtensions.AppConnectionString(builder.Configuration);
         var database = new NpgsqlConnectionStringBuilder(app).Database
             ?? throw new InvalidOperationException("ConnectionStrings:App names no Database.");
         // The reader lives in the target database; when that is the App database, the App login keeps what the revokes

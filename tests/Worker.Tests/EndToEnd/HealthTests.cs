@@ -1,13 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using AgentWorker.Jobs.Hosting;
-using AgentWorker.Jobs.Llm;
 using AgentWorker.Tests.Infrastructure;
 using AgentWorker.Worker;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
-using Npgsql;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace AgentWorker.Tests.EndToEnd;
 
@@ -49,27 +47,39 @@ public sealed class HealthTests(AgentEnvironment env) : IClassFixture<AgentEnvir
     [Fact]
     public async Task Readiness_AModelEndpointThatRefusesAndAMissingMigration_AreNotReady_NamingEach()
     {
-        await using var source = NpgsqlDataSource.Create(env.Database.ConnectionString);
-        var closed = new ModelEndpointCheck(Options.Create(new LlmOptions { BaseUrl = new Uri("http://127.0.0.1:1/v1") }));
-        var readiness = new Readiness(source, [closed]);
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:App"] = env.Database.ConnectionString,
+            ["Llm:BaseUrl"] = "http://127.0.0.1:1/v1",
+            ["Llm:Model"] = "m",
+        }).Build();
+        var services = new ServiceCollection().AddLogging();
+        services.AddHealthChecks().AddAgentWorkerChecks();
+        services.AddAgentWorker(config);
+        await using var provider = services.BuildServiceProvider();
         var last = await env.Database.ScalarAsync<string>("select max(name) from agent.schema_migrations");
         var checksum = await env.Database.ScalarAsync<string>("select checksum from agent.schema_migrations where name = @last", new { last });
         await env.Database.ScalarAsync<object>("delete from agent.schema_migrations where name = @last", new { last });
-        IReadOnlyList<ReadinessCheck> checks;
+        HealthReport report;
         try
         {
-            checks = await readiness.CheckAsync(Ct);
+            report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync(c => c.Name != "reader_login", Ct);
         }
         finally
         {
             await env.Database.ScalarAsync<object>("insert into agent.schema_migrations (name, checksum) values (@last, @checksum)", new { last, checksum });
         }
 
-        Assert.True(checks.Single(c => c.Name == "postgres").Ok);
-        Assert.Equal($"not applied: {last}", checks.Single(c => c.Name == "migrations").Detail);
-        var model = checks.Single(c => c.Name == "model_endpoint");
-        Assert.False(model.Ok);
-        Assert.False(string.IsNullOrEmpty(model.Detail));
+        Assert.Equal(HealthStatus.Unhealthy, report.Status);
+        Assert.Equal(["postgres", "migrations", "model_endpoint"], report.Entries.Keys);
+        Assert.Equal(HealthStatus.Healthy, report.Entries["postgres"].Status);
+        Assert.Equal($"not applied: {last}", report.Entries["migrations"].Description);
+        var model = report.Entries["model_endpoint"];
+        Assert.Equal(HealthStatus.Unhealthy, model.Status);
+        Assert.False(string.IsNullOrEmpty(model.Description));
+        var json = JsonNode.Parse(AgentHealthChecks.ToJson(report))!;
+        Assert.Equal("not_ready", (string?)json["status"]);
+        Assert.Equal([true, false, false], json["checks"]!.AsArray().Select(c => (bool)c!["ok"]!));
     }
 
     [Fact]

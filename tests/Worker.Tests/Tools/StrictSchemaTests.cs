@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using AgentWorker.Jobs.Hosting;
 using AgentWorker.Jobs.Tools;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,18 +1,34 @@
-using AgentWorker.Jobs.Hosting;
+using AgentWorker.Jobs.Tasks;
 using AgentWorker.Jobs.Tools;
+using Hangfire;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
-namespace AgentWorker.Worker;
+namespace AgentWorker.Jobs.Hosting;
 
 /// <summary>
-/// Runs before the executor and the Hangfire server start: refuses to start when the tools' login could write to the
-/// target, naming every problem; says what the login can see of the worker's own tables when the target is the App
-/// database.
+/// Runs after the schema and before the executor and the Hangfire server start: refuses to start when the tools' login
+/// could write to the target, naming every problem, or when the host configured no Hangfire storage; says what the
+/// login can see of the worker's own tables when the target is the App database. Part of every worker, embedded or
+/// not: a host cannot leave it out.
 /// </summary>
-internal sealed partial class StartupChecks(TargetDatabase target, IConfiguration configuration, ILogger<StartupChecks> logger) : IHostedService
+internal sealed partial class WorkerStartChecks(
+    TargetDatabase target,
+    [FromKeyedServices(AppDatabase.Key)] NpgsqlDataSource app,
+    IServiceProvider services,
+    ILogger<WorkerStartChecks> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (services.GetService<JobStorage>() is null)
+        {
+            throw new InvalidOperationException(
+                "Hangfire is not configured: the worker mirrors its tasks into Hangfire and runs its control jobs there. Add "
+                + "services.AddHangfire((sp, hangfire) => hangfire.UseAgentStorage(configuration).UseAgentWorker(sp)), or "
+                + "UseAgentWorker(sp) on the host's own Hangfire configuration.");
+        }
         var problems = await ReaderLoginCheck.FindProblemsAsync(target, cancellationToken);
         if (problems.Count > 0)
         {
@@ -20,7 +36,7 @@ internal sealed partial class StartupChecks(TargetDatabase target, IConfiguratio
                 $"The tools' database login \"{target.UserName}\" is not read-only: it {string.Join("; it ", problems)}. "
                 + "Point ConnectionStrings__Target at a read-only login, or create one with 'Worker reader-role --apply'.");
         }
-        if (SameDatabase(AgentJobsServiceCollectionExtensions.AppConnectionString(configuration), target.DataSource.ConnectionString))
+        if (SameDatabase(app.ConnectionString, target.DataSource.ConnectionString))
         {
             LogSharedDatabase(target.UserName);
         }

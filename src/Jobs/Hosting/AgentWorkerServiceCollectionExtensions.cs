@@ -1,0 +1,165 @@
+using AgentWorker;
+using AgentWorker.Jobs.Agent;
+using AgentWorker.Jobs.Batches;
+using AgentWorker.Jobs.Hosting;
+using AgentWorker.Jobs.Llm;
+using AgentWorker.Jobs.Maintenance;
+using AgentWorker.Jobs.Migrations;
+using AgentWorker.Jobs.Runs;
+using AgentWorker.Jobs.Tasks;
+using AgentWorker.Jobs.Telemetry;
+using AgentWorker.Jobs.Tools;
+using Hangfire;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>
+/// The front door of the agent worker: <see cref="AddAgentTasks"/> for a process that enqueues and reads tasks,
+/// <see cref="AddAgentWorker"/> for one that also runs them. Everything is registered with <c>TryAdd</c>, so a host's
+/// own <see cref="TimeProvider"/>, logging and meters win, and calling either twice registers nothing twice.
+/// </summary>
+public static class AgentWorkerServiceCollectionExtensions
+{
+    /// <summary>
+    /// The App database (<c>ConnectionStrings:App</c>), the schema on start (<see cref="SchemaOptions"/>), and the
+    /// clients: <see cref="ITaskClient"/> and <see cref="IBatchClient"/>. Runs no task.
+    /// </summary>
+    public static IServiceCollection AddAgentTasks(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var app = AppConnectionString(configuration);
+        services.TryAddSingleton(new AppConnection(app));
+        services.TryAddKeyedSingleton(AppDatabase.Key, (_, _) => NpgsqlDataSource.Create(AppDatabase.ForPool(app)));
+        services.TryAddKeyedSingleton(AppDatabase.ListenKey, (_, _) => NpgsqlDataSource.Create(AppDatabase.ForListening(app)));
+        services.TryAddSingleton(sp => new MigrationRunner(
+            sp.GetRequiredKeyedService<NpgsqlDataSource>(AppDatabase.Key),
+            sp.GetRequiredService<Logging.ILogger<MigrationRunner>>()));
+        services.AddOptions<SchemaOptions>().Bind(configuration.GetSection(RunOptions.SectionName));
+        // First of the hosted services: hosted services start in registration order.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SchemaOnStart>());
+        services.TryAddSingleton(new DefaultModel(configuration[$"{LlmOptions.SectionName}:{nameof(LlmOptions.Model)}"]));
+        services.TryAddSingleton<ITaskClient, TaskClient>();
+        services.TryAddSingleton<IBatchClient, BatchClient>();
+        services.TryAddSingleton(TimeProvider.System);
+        return services;
+    }
+
+    /// <summary>
+    /// Everything a safe worker needs, in the order it starts: the schema (as <see cref="AddAgentTasks"/>), then the
+    /// check that refuses to start when the tools' database login could write, then the run executor with its socket
+    /// pool, tools and Hangfire mirror, batches, schedules and retention, and a Hangfire server for the worker's
+    /// control queues (<see cref="IAgentWorkerBuilder.ControlQueues"/>). The host configures Hangfire itself, with
+    /// <c>UseAgentStorage</c> when it has no storage of its own, and <c>UseAgentWorker</c> in either case.
+    /// </summary>
+    /// <param name="services">The host's services.</param>
+    /// <param name="configuration">Where <c>ConnectionStrings</c>, <c>Llm</c>, <c>Tools</c>, <c>Worker</c> ... are read.</param>
+    /// <param name="configure">Adds tools, model clients and options; runs before the worker's own registrations.</param>
+    public static IAgentWorkerBuilder AddAgentWorker(this IServiceCollection services, IConfiguration configuration,
+        Action<IAgentWorkerBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var existing = services.FirstOrDefault(d => d.ServiceType == typeof(AgentWorkerBuilder))?.ImplementationInstance;
+        if (existing is AgentWorkerBuilder registered)
+        {
+            configure?.Invoke(registered);
+            return registered;
+        }
+        var builder = new AgentWorkerBuilder(services, configuration, [AgentTaskJob.ControlQueue]);
+        services.AddSingleton(builder);
+        services.AddSingleton<AgentWorkerMarker>();
+        configure?.Invoke(builder);
+
+        services.AddAgentTasks(configuration);
+        services.AddOptions<LlmOptions>().Bind(configuration.GetSection(LlmOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ToolsOptions>().Bind(configuration.GetSection(ToolsOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AgentOptions>().Bind(configuration.GetSection(AgentOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RunOptions>().Bind(configuration.GetSection(RunOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(sp =>
+        {
+            var tools = sp.GetRequiredService<IOptions<ToolsOptions>>().Value;
+            var connectionString = TargetDatabase.ResolveConnectionString(
+                configuration.GetConnectionString("Target"), AppConnectionString(configuration), tools);
+            return new TargetDatabase(connectionString, tools);
+        });
+        // Second: nothing that could hand the model a writable login starts before this refused it.
+        services.AddHostedService<WorkerStartChecks>();
+        services.TryAddSingleton<ReaderLoginState>();
+
+        services.TryAddSingleton<ISocketConnector, WebSocketConnector>();
+        services.TryAddSingleton<SocketPool>();
+        services.AddHostedService<SocketPoolMaintenance>();
+        services.TryAddSingleton<SocketPoolMetrics>();
+        // The meters come from IMeterFactory: a generic host registers it, a bare ServiceCollection gets it here.
+        services.AddMetrics();
+        services.TryAddSingleton<AgentMetrics>();
+        // One long-lived client; pooled connections are renewed so DNS changes are seen.
+        services.TryAddSingleton(sp => new HttpResponsesClient(
+            new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan },
+            sp.GetRequiredService<IOptions<LlmOptions>>()));
+        services.TryAddSingleton<ModelClient>();
+        services.TryAddSingleton<ReadOnlySql>();
+        services.AddSingleton<IAgentTool, ListTablesTool>();
+        services.AddSingleton<IAgentTool, DescribeTableTool>();
+        services.AddSingleton<IAgentTool, QueryTool>();
+        services.TryAddSingleton<ToolRegistry>();
+        services.TryAddSingleton<AgentLoop>();
+        services.TryAddSingleton<ModelWaits>();
+        services.TryAddSingleton<RunStore>();
+        services.TryAddTransient<AgentTaskJob>();
+        // The mirror first: hosted services stop in reverse order, so it still writes what the executor's shutdown reports.
+        services.TryAddSingleton<HangfireMirror>();
+        services.AddHostedService(sp => sp.GetRequiredService<HangfireMirror>());
+        services.TryAddSingleton<RunExecutor>();
+        services.AddHostedService(sp => sp.GetRequiredService<RunExecutor>());
+
+        services.AddOptions<BatchOptions>().Bind(configuration.GetSection(BatchOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(new ConfiguredSchedules(
+            configuration.GetSection("Schedules").Get<Dictionary<string, ScheduleDefinition>>() ?? []));
+        services.TryAddSingleton<BatchSignals>();
+        services.TryAddTransient<ScheduleJob>();
+        services.AddHostedService<BatchExpander>();
+        services.AddHostedService<ScheduleSync>();
+        services.AddHostedService<WorkerStatsPublisher>();
+        services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddTransient<RetentionJob>();
+        services.AddHostedService<RetentionSchedule>();
+
+        // Last: the Hangfire server for control jobs (a few workers; agent runs are on the executor).
+        services.AddHangfireServer((sp, server) =>
+        {
+            server.Queues = [.. builder.ControlQueues];
+            server.WorkerCount = sp.GetRequiredService<IOptions<RunOptions>>().Value.ControlWorkers;
+            server.ServerName = "control:" + Environment.MachineName + ":" + Environment.ProcessId;
+        });
+        return builder;
+    }
+
+    /// <summary><c>ConnectionStrings:App</c>, or a start-up failure that says how to set it.</summary>
+    public static string AppConnectionString(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var value = configuration.GetConnectionString("App");
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            throw new InvalidOperationException(
+                "ConnectionStrings:App is not set. Set the environment variable ConnectionStrings__App to the PostgreSQL "
+                + "connection string for the queue and results, e.g. 'Host=127.0.0.1;Port=5432;Database=agent;Username=agent'.");
+        }
+        try
+        {
+            _ = new NpgsqlConnectionStringBuilder(value);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidOperationException($"ConnectionStrings:App is not a valid PostgreSQL connection string: {ex.Message}", ex);
+        }
+        return value;
+    }
+}
