@@ -34,7 +34,11 @@ public static class AgentWorkerServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         var app = AppConnectionString(configuration);
-        services.TryAddSingleton(new AppConnection(app));
+        if (services.Any(d => d.ServiceType == typeof(AppConnection)))
+        {
+            return services;
+        }
+        services.AddSingleton(new AppConnection(app));
         services.TryAddKeyedSingleton(AppDatabase.Key, (_, _) => NpgsqlDataSource.Create(AppDatabase.ForPool(app)));
         services.TryAddKeyedSingleton(AppDatabase.ListenKey, (_, _) => NpgsqlDataSource.Create(AppDatabase.ForListening(app)));
         services.TryAddSingleton(sp => new MigrationRunner(
@@ -89,12 +93,16 @@ public static class AgentWorkerServiceCollectionExtensions
             return new TargetDatabase(connectionString, tools);
         });
         // Second: nothing that could hand the model a writable login starts before this refused it.
-        services.AddHostedService<WorkerStartChecks>();
+        // Built before the hosted services after it, several of which need Hangfire's services: a missing AddHangfire is
+        // said in one sentence rather than as an unresolvable IRecurringJobManager.
+        services.AddHostedService(sp => sp.GetService<JobStorage>() is null
+            ? throw new InvalidOperationException(WorkerStartChecks.HangfireMissing)
+            : ActivatorUtilities.CreateInstance<WorkerStartChecks>(sp));
         services.TryAddSingleton<ReaderLoginState>();
 
         services.TryAddSingleton<ISocketConnector, WebSocketConnector>();
         services.TryAddSingleton<SocketPool>();
-        services.AddHostedService<SocketPoolMaintenance>();
+        services.AddHostedService(Built<SocketPoolMaintenance>);
         services.TryAddSingleton<SocketPoolMetrics>();
         // The meters come from IMeterFactory: a generic host registers it, a bare ServiceCollection gets it here.
         services.AddMetrics();
@@ -124,12 +132,12 @@ public static class AgentWorkerServiceCollectionExtensions
             configuration.GetSection("Schedules").Get<Dictionary<string, ScheduleDefinition>>() ?? []));
         services.TryAddSingleton<BatchSignals>();
         services.TryAddTransient<ScheduleJob>();
-        services.AddHostedService<BatchExpander>();
-        services.AddHostedService<ScheduleSync>();
-        services.AddHostedService<WorkerStatsPublisher>();
+        services.AddHostedService(Built<BatchExpander>);
+        services.AddHostedService(Built<ScheduleSync>);
+        services.AddHostedService(Built<WorkerStatsPublisher>);
         services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddTransient<RetentionJob>();
-        services.AddHostedService<RetentionSchedule>();
+        services.AddHostedService(Built<RetentionSchedule>);
 
         // Last: the Hangfire server for control jobs (a few workers; agent runs are on the executor).
         services.AddHangfireServer((sp, server) =>
@@ -140,6 +148,12 @@ public static class AgentWorkerServiceCollectionExtensions
         });
         return builder;
     }
+
+    /// <summary>
+    /// A hosted service built by a factory: the container builds factories in order when the host starts, so the check
+    /// before them speaks first, where a constructor registration's missing dependency would fail them all at once.
+    /// </summary>
+    private static T Built<T>(IServiceProvider services) where T : IHostedService => ActivatorUtilities.CreateInstance<T>(services);
 
     /// <summary><c>ConnectionStrings:App</c>, or a start-up failure that says how to set it.</summary>
     public static string AppConnectionString(IConfiguration configuration)

@@ -1,6 +1,5 @@
 using AgentWorker.Jobs.Tasks;
 using AgentWorker.Jobs.Tools;
-using Hangfire;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -10,25 +9,22 @@ namespace AgentWorker.Jobs.Hosting;
 
 /// <summary>
 /// Runs after the schema and before the executor and the Hangfire server start: refuses to start when the tools' login
-/// could write to the target, naming every problem, or when the host configured no Hangfire storage; says what the
+/// could write to the target, naming every problem; says what the
 /// login can see of the worker's own tables when the target is the App database. Part of every worker, embedded or
 /// not: a host cannot leave it out.
 /// </summary>
 internal sealed partial class WorkerStartChecks(
     TargetDatabase target,
     [FromKeyedServices(AppDatabase.Key)] NpgsqlDataSource app,
-    IServiceProvider services,
     ILogger<WorkerStartChecks> logger) : IHostedService
 {
+    public const string HangfireMissing =
+        "Hangfire is not configured: the worker mirrors its tasks into Hangfire and runs its control jobs there. Add "
+        + "services.AddHangfire((sp, hangfire) => hangfire.UseAgentStorage(configuration).UseAgentWorker(sp)), or "
+        + "UseAgentWorker(sp) on the host's own Hangfire configuration.";
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (services.GetService<JobStorage>() is null)
-        {
-            throw new InvalidOperationException(
-                "Hangfire is not configured: the worker mirrors its tasks into Hangfire and runs its control jobs there. Add "
-                + "services.AddHangfire((sp, hangfire) => hangfire.UseAgentStorage(configuration).UseAgentWorker(sp)), or "
-                + "UseAgentWorker(sp) on the host's own Hangfire configuration.");
-        }
         var problems = await ReaderLoginCheck.FindProblemsAsync(target, cancellationToken);
         if (problems.Count > 0)
         {
@@ -63,3 +59,4 @@ internal sealed partial class WorkerStartChecks(
         Message = "Tools query as read-only login {Login} on schemas {Schemas}")]
     private partial void LogReady(string login, string schemas);
 }
+
