@@ -81,10 +81,10 @@ public static class AgentWorkerServiceCollectionExtensions
         configure?.Invoke(builder);
 
         services.AddAgentTasks(configuration);
-        services.AddOptions<LlmOptions>().Bind(configuration.GetSection(LlmOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<ToolsOptions>().Bind(configuration.GetSection(ToolsOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<AgentOptions>().Bind(configuration.GetSection(AgentOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<RunOptions>().Bind(configuration.GetSection(RunOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddValidated<LlmOptions>(configuration, LlmOptions.SectionName);
+        services.AddValidated<ToolsOptions>(configuration, ToolsOptions.SectionName);
+        services.AddValidated<AgentOptions>(configuration, AgentOptions.SectionName);
+        services.AddValidated<RunOptions>(configuration, RunOptions.SectionName);
         services.TryAddSingleton(sp =>
         {
             var tools = sp.GetRequiredService<IOptions<ToolsOptions>>().Value;
@@ -127,7 +127,7 @@ public static class AgentWorkerServiceCollectionExtensions
         services.TryAddSingleton<RunExecutor>();
         services.AddHostedService(sp => sp.GetRequiredService<RunExecutor>());
 
-        services.AddOptions<BatchOptions>().Bind(configuration.GetSection(BatchOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddValidated<BatchOptions>(configuration, BatchOptions.SectionName);
         services.TryAddSingleton(new ConfiguredSchedules(
             configuration.GetSection("Schedules").Get<Dictionary<string, ScheduleDefinition>>() ?? []));
         services.TryAddSingleton<BatchSignals>();
@@ -135,7 +135,7 @@ public static class AgentWorkerServiceCollectionExtensions
         services.AddHostedService(Built<BatchExpander>);
         services.AddHostedService(Built<ScheduleSync>);
         services.AddHostedService(Built<WorkerStatsPublisher>);
-        services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddValidated<RetentionOptions>(configuration, RetentionOptions.SectionName);
         services.TryAddTransient<RetentionJob>();
         services.AddHostedService(Built<RetentionSchedule>);
 
@@ -147,6 +147,14 @@ public static class AgentWorkerServiceCollectionExtensions
             server.ServerName = "control:" + Environment.MachineName + ":" + Environment.ProcessId;
         });
         return builder;
+    }
+
+    /// <summary>Options bound from <paramref name="section"/> of the given configuration, validated on start naming the keys.</summary>
+    private static void AddValidated<TOptions>(this IServiceCollection services, IConfiguration configuration, string section)
+        where TOptions : class
+    {
+        services.AddOptions<TOptions>().Bind(configuration.GetSection(section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>>(new KeyedValidation<TOptions>(section)));
     }
 
     /// <summary>

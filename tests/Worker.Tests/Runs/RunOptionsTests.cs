@@ -10,9 +10,10 @@ public sealed class RunOptionsTests
         ["--ConnectionStrings:App=Host=127.0.0.1;Port=1;Database=none;Username=none", "--Llm:ApiKey=k", "--Llm:Model=m"];
 
     [Theory]
-    [InlineData("--Worker:MaxRuns=0", "MaxRuns")]
-    [InlineData("--Worker:MaxRuns=100001", "MaxRuns")]
-    [InlineData("--Worker:ControlWorkers=0", "ControlWorkers")]
+    [InlineData("--Worker:MaxRuns=0", "Worker:MaxRuns (environment Worker__MaxRuns) must be between 1 and 100000")]
+    [InlineData("--Worker:MaxRuns=100001", "Worker:MaxRuns (environment Worker__MaxRuns)")]
+    [InlineData("--Worker:ControlWorkers=0", "Worker:ControlWorkers (environment Worker__ControlWorkers)")]
+    [InlineData("--Llm:MaxSockets=0", "Llm:MaxSockets (environment Llm__MaxSockets) must be between")]
     [InlineData("--Worker:LeaseDuration=00:00:00.5", "Worker:LeaseDuration")]
     [InlineData("--Worker:PollInterval=00:00:00", "Worker:PollInterval")]
     public async Task Start_WithASettingOutOfRange_FailsNamingIt(string setting, string named)
