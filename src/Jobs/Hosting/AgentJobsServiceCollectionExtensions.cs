@@ -61,7 +61,12 @@ public static class AgentJobsServiceCollectionExtensions
         services.AddSingleton(sp => new HttpResponsesClient(
             new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan },
             sp.GetRequiredService<IOptions<LlmOptions>>()));
+        services.AddSingleton<TurnRetries>();
         services.AddSingleton<ModelClient>();
+        services.AddSingleton<ModelTurnMetrics>();
+        services.AddSingleton<ModelRouter>();
+        services.AddSingleton<IModelPort>(sp => new TracedModelPort(sp.GetRequiredService<ModelRouter>(), sp.GetRequiredService<ModelTurnMetrics>()));
+        services.AddSingleton<IValidateOptions<LlmOptions>, ModelClientsValidation>();
         services.AddSingleton(sp =>
         {
             var tools = sp.GetRequiredService<IOptions<ToolsOptions>>().Value;
@@ -74,6 +79,9 @@ public static class AgentJobsServiceCollectionExtensions
         services.AddSingleton<IAgentTool, DescribeTableTool>();
         services.AddSingleton<IAgentTool, QueryTool>();
         services.AddSingleton<ToolRegistry>();
+        services.AddSingleton<ToolMetrics>();
+        services.AddSingleton<IToolRegistry>(sp => new TracedToolRegistry(
+            sp.GetRequiredService<ToolRegistry>(), sp.GetRequiredService<ToolMetrics>(), sp.GetRequiredService<TargetDatabase>()));
         services.AddSingleton<AgentLoop>();
         services.AddSingleton<ModelWaits>();
         services.AddSingleton<RunStore>();

@@ -2,8 +2,8 @@ using System.ComponentModel.DataAnnotations;
 
 namespace AgentWorker.Jobs.Llm;
 
-/// <summary>What a turn sends for one model (<c>Llm:Models:&lt;model&gt;</c>), for tasks that name it.</summary>
-public sealed class ModelSettings
+/// <summary>One model's options (<c>Llm:Models:&lt;model&gt;</c>, environment <c>Llm__Models__&lt;model&gt;__…</c>), for tasks that name it.</summary>
+public sealed class ModelOptions
 {
     /// <summary><c>none</c>, <c>minimal</c>, <c>low</c>, <c>medium</c> or <c>high</c>, sent as <c>reasoning.effort</c>; unset sends none.</summary>
     [RegularExpression("^(none|minimal|low|medium|high)$", ErrorMessage = "ReasoningEffort must be none, minimal, low, medium or high.")]
@@ -12,4 +12,11 @@ public sealed class ModelSettings
     /// <summary>Upper bound on the tokens of one turn of this model; unset falls back to <c>Llm:MaxOutputTokens</c>.</summary>
     [Range(16, 1_000_000, ErrorMessage = "MaxOutputTokens must be between 16 and 1000000.")]
     public int? MaxOutputTokens { get; set; }
+
+    /// <summary>
+    /// What runs this model's turns: <c>Responses</c> (the pooled Responses WebSocket with HTTP/SSE fallback at
+    /// <c>Llm:BaseUrl</c>) or <c>ChatClient</c> (the <c>IChatClient</c> the host registered for this model name). Unset:
+    /// the registered <c>IChatClient</c> when there is one, else <c>Responses</c>.
+    /// </summary>
+    public ModelClientKind? Client { get; set; }
 }
