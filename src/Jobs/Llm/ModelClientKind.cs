@@ -1,7 +1,7 @@
 namespace AgentWorker.Jobs.Llm;
 
 /// <summary>The implementation of the model port a model's turns go to (<c>Llm:Models:&lt;model&gt;:Client</c>).</summary>
-public enum ModelClientKind
+internal enum ModelClientKind
 {
     /// <summary>The Responses API over pooled WebSockets (turns chained), HTTP/SSE as the fallback.</summary>
     Responses,

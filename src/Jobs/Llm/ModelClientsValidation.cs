@@ -15,7 +15,7 @@ internal sealed class ModelClientsValidation(IServiceProvider services) : IValid
         ArgumentNullException.ThrowIfNull(options);
         var keyed = services.GetService<IServiceProviderIsKeyedService>();
         var problems = options.Models
-            .Where(m => m.Value.Client == ModelClientKind.ChatClient && keyed?.IsKeyedService(typeof(IChatClient), m.Key) != true)
+            .Where(m => m.Value.ClientKind == ModelClientKind.ChatClient && keyed?.IsKeyedService(typeof(IChatClient), m.Key) != true)
             .Select(m => Unregistered(m.Key))
             .ToList();
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);

@@ -18,5 +18,13 @@ public sealed class ModelOptions
     /// <c>Llm:BaseUrl</c>) or <c>ChatClient</c> (the <c>IChatClient</c> the host registered for this model name). Unset:
     /// the registered <c>IChatClient</c> when there is one, else <c>Responses</c>.
     /// </summary>
-    public ModelClientKind? Client { get; set; }
+    /// <remarks>
+    /// Text, not the enum: the configuration binder skips a dictionary entry's value it cannot convert without a word, and
+    /// a typo here must fail at start.
+    /// </remarks>
+    [RegularExpression("^(?i:responses|chatclient)$", ErrorMessage = "Client must be Responses or ChatClient.")]
+    public string? Client { get; set; }
+
+    /// <summary><see cref="Client"/> as its kind; null when unset (or not a kind: the validation then refuses it).</summary>
+    internal ModelClientKind? ClientKind => Enum.TryParse<ModelClientKind>(Client, ignoreCase: true, out var kind) ? kind : null;
 }

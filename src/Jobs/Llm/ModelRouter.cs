@@ -21,7 +21,7 @@ internal sealed class ModelRouter(ModelClient responses, TurnRetries retries, IS
 
     private IModelPort Route(string model)
     {
-        var configured = options.Value.Models.TryGetValue(model, out var entry) ? entry.Client : null;
+        var configured = options.Value.Models.TryGetValue(model, out var entry) ? entry.ClientKind : null;
         var registered = _keyed?.IsKeyedService(typeof(IChatClient), model) == true;
         switch (configured)
         {
