@@ -111,12 +111,20 @@ public static class AgentWorkerServiceCollectionExtensions
         services.TryAddSingleton(sp => new HttpResponsesClient(
             new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan },
             sp.GetRequiredService<IOptions<LlmOptions>>()));
+        services.TryAddSingleton<TurnRetries>();
         services.TryAddSingleton<ModelClient>();
+        services.TryAddSingleton<ModelTurnMetrics>();
+        services.TryAddSingleton<ModelRouter>();
+        services.TryAddSingleton<IModelPort>(sp => new TracedModelPort(sp.GetRequiredService<ModelRouter>(), sp.GetRequiredService<ModelTurnMetrics>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LlmOptions>, ModelClientsValidation>());
         services.TryAddSingleton<ReadOnlySql>();
         services.AddSingleton<IAgentTool, ListTablesTool>();
         services.AddSingleton<IAgentTool, DescribeTableTool>();
         services.AddSingleton<IAgentTool, QueryTool>();
         services.TryAddSingleton<ToolRegistry>();
+        services.TryAddSingleton<ToolMetrics>();
+        services.TryAddSingleton<IToolRegistry>(sp => new TracedToolRegistry(
+            sp.GetRequiredService<ToolRegistry>(), sp.GetRequiredService<ToolMetrics>(), sp.GetRequiredService<TargetDatabase>()));
         services.TryAddSingleton<AgentLoop>();
         services.TryAddSingleton<ModelWaits>();
         services.TryAddSingleton<RunStore>();

@@ -13,10 +13,11 @@ namespace AgentWorker.Jobs.Llm;
 /// </summary>
 internal sealed class HttpResponsesClient(HttpClient http, IOptions<LlmOptions> options)
 {
+    /// <summary>Runs <paramref name="createEvent"/> (a <c>response.create</c>, the caller's to give away: it becomes the body).</summary>
     public async Task<ModelTurn> RunTurnAsync(JsonObject createEvent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(createEvent);
-        var body = (JsonObject)createEvent.DeepClone();
+        var body = createEvent;
         body.Remove("type");
         body.Remove("generate");
         body.Remove("previous_response_id");

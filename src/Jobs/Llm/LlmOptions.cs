@@ -31,11 +31,12 @@ public sealed class LlmOptions : IValidatableObject
     public int? MaxOutputTokens { get; set; }
 
     /// <summary>
-    /// Settings for tasks that name another model than <see cref="Model"/> (<c>Llm__Models__gpt-5-mini__ReasoningEffort=high</c>).
-    /// A task on a model listed here gets that entry's settings; on a model not listed, no <c>reasoning.effort</c> is sent
-    /// (a model without reasoning refuses it) and <see cref="MaxOutputTokens"/> applies.
+    /// Options per model name (<c>Llm__Models__gpt-5-mini__ReasoningEffort=high</c>, <c>Llm__Models__claude__Client=ChatClient</c>).
+    /// A task on another model than <see cref="Model"/> gets its entry's reasoning effort and output cap; on a model not
+    /// listed, no <c>reasoning.effort</c> is sent (a model without reasoning refuses it) and <see cref="MaxOutputTokens"/>
+    /// applies. <see cref="ModelOptions.Client"/> picks what runs the model's turns, for every model, the default one too.
     /// </summary>
-    public Dictionary<string, ModelSettings> Models { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, ModelOptions> Models { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Extra headers on every request and WebSocket upgrade (e.g. <c>OpenAI-Organization</c>, <c>OpenAI-Beta</c>).</summary>
     public Dictionary<string, string> Headers { get; } = new(StringComparer.OrdinalIgnoreCase);

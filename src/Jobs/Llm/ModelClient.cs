@@ -2,53 +2,32 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
-using Polly.Retry;
 
 namespace AgentWorker.Jobs.Llm;
 
 /// <summary>
-/// The model as the agent loop sees it: opens a <see cref="ModelSession"/> per run. Owns the resilience policies
-/// (Polly): retries of rate-limited and transient turns, honouring the server's hint, and the WebSocket circuit
-/// breaker that sends turns over HTTP while sockets cannot be opened, probing WebSocket again after a cool-down.
+/// The default implementation of the model port: the Responses API over pooled WebSockets, turns chained with
+/// <c>previous_response_id</c>, HTTP/SSE as the fallback. Opens a <see cref="ModelSession"/> per run. Owns the WebSocket
+/// circuit breaker (Polly) that sends turns over HTTP while sockets cannot be opened, probing WebSocket again after a
+/// cool-down; retries are <see cref="TurnRetries"/>.
 /// </summary>
-internal sealed partial class ModelClient
+internal sealed partial class ModelClient : IModelPort
 {
+    /// <summary>The GenAI provider of the Responses API, or of one compatible with it.</summary>
+    public const string Provider = "openai";
+
     public ModelClient(
-        SocketPool pool, HttpResponsesClient http, ModelWaits waits, IOptions<LlmOptions> options, TimeProvider time,
+        SocketPool pool, HttpResponsesClient http, TurnRetries retries, IOptions<LlmOptions> options, TimeProvider time,
         ILogger<ModelClient> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(retries);
         Pool = pool;
         Http = http;
         Options = options.Value;
         _logger = logger;
-        Retry = new ResiliencePipelineBuilder { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = new PredicateBuilder().Handle<ModelException>(e => e.IsTransient),
-                MaxRetryAttempts = Options.MaxRetries,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = Options.RetryBaseDelay,
-                MaxDelay = Options.RetryMaxDelay,
-                // The server's hint wins over the computed backoff (capped like it).
-                DelayGenerator = args => ValueTask.FromResult(args.Outcome.Exception is ModelException { RetryAfter: { } hint }
-                    ? (TimeSpan?)(hint < Options.RetryMaxDelay ? hint : Options.RetryMaxDelay)
-                    : null),
-                OnRetry = args =>
-                {
-                    if (args.Outcome.Exception is ModelException ex)
-                    {
-                        if (ex.Kind == ModelFailureKind.RateLimited)
-                        {
-                            waits.RecordRateLimit(ex.RetryAfter);
-                        }
-                        LogRetrying(ex.Kind, args.RetryDelay.TotalMilliseconds, args.AttemptNumber + 1, ex.Message);
-                    }
-                    return default;
-                },
-            })
-            .Build();
+        Retry = retries.Pipeline;
+        Endpoint = new ModelEndpoint(Provider, Options.BaseUrl);
         WebSocketBreaker = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
@@ -72,6 +51,8 @@ internal sealed partial class ModelClient
 
     internal LlmOptions Options { get; }
 
+    internal ModelEndpoint Endpoint { get; }
+
     private readonly ILogger<ModelClient> _logger;
 
     internal ResiliencePipeline Retry { get; }
@@ -79,11 +60,7 @@ internal sealed partial class ModelClient
     internal ResiliencePipeline WebSocketBreaker { get; }
 
     /// <summary>A session for one run: the socket lease is taken at the first turn and held until disposal.</summary>
-    public ModelSession OpenSession(long taskId) => new(this, taskId);
-
-    [LoggerMessage(EventId = 1100, Level = LogLevel.Warning,
-        Message = "Model turn failed ({Kind}); retry {Attempt} in {DelayMs:F0} ms: {Reason}")]
-    private partial void LogRetrying(ModelFailureKind kind, double delayMs, int attempt, string reason);
+    public IModelConversation OpenConversation(string model, long taskId) => new ModelSession(this, taskId);
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning,
         Message = "WebSocket connects keep failing: turns go over HTTP for {BreakSeconds:F0} s, then WebSocket is probed again")]

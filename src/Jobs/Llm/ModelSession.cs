@@ -1,21 +1,23 @@
 using System.Text.Json.Nodes;
 using Polly.CircuitBreaker;
-using AgentWorker.Jobs.Tasks;
 
 namespace AgentWorker.Jobs.Llm;
 
 /// <summary>
-/// The model side of one run. Holds one socket lease for the whole run and chains turns on it; when the socket is
-/// lost, or the server lost the chained response, the turn is sent once more, unchained and in full, on a fresh
-/// socket; when no socket can be opened, the turn goes over HTTP (before any of its events, so nothing is
-/// duplicated); rate limits and transient errors are retried after a wait.
+/// The Responses conversation of one run. Holds one socket lease for the whole run and chains turns on it (only the new
+/// items and <c>previous_response_id</c>); when the socket is lost, or the server lost the chained response, the turn is
+/// sent once more, unchained and in full, on a fresh socket; when no socket can be opened, the turn goes over HTTP
+/// (before any of its events, so nothing is duplicated); rate limits and transient errors are retried after a wait.
 /// </summary>
-internal sealed class ModelSession : IAsyncDisposable
+internal sealed class ModelSession : IModelConversation
 {
     private readonly ModelClient _client;
     private readonly long _taskId;
     private SocketLease? _lease;
     private string? _lastResponseId;
+
+    /// <summary>The chaining cursor: how many items of the conversation the server holds as the last response's context.</summary>
+    private int _held;
 
     internal ModelSession(ModelClient client, long taskId)
     {
@@ -23,45 +25,61 @@ internal sealed class ModelSession : IAsyncDisposable
         _taskId = taskId;
     }
 
-    /// <summary>
-    /// Runs one turn. <paramref name="buildRequest"/> gets whether the turn is chained and returns the
-    /// <c>response.create</c> with only the new items (chained) or the full transcript (not chained);
-    /// the session adds <c>previous_response_id</c>.
-    /// </summary>
-    public async Task<TurnRecord> RunTurnAsync(Func<bool, JsonObject> buildRequest, CancellationToken cancellationToken)
+    public ModelEndpoint Endpoint => _client.Endpoint;
+
+    public async Task<TurnResult> RunTurnAsync(TurnRequest request, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(buildRequest);
+        ArgumentNullException.ThrowIfNull(request);
         var attempts = 0;
         var recovery = new List<string>();
-        var record = await _client.Retry.ExecuteAsync(async token =>
+        var (turn, travelled) = await _client.Retry.ExecuteAsync(async token =>
         {
             if (attempts > 0)
             {
                 recovery.Add("retried after a wait");
             }
-            return await AttemptAsync(buildRequest, () => attempts++, recovery, token);
+            return await AttemptAsync(request, () => attempts++, recovery, token);
         }, cancellationToken);
-        _lastResponseId = record.Turn.ResponseId;
-        return record with { Attempts = attempts, Recovery = recovery.Count == 0 ? null : string.Join("; ", recovery) };
+        _lastResponseId = turn.ResponseId;
+        _held = request.Items.Count + turn.Output.Count;
+        return new TurnResult
+        {
+            ResponseId = turn.ResponseId,
+            Output = turn.Output,
+            Usage = turn.Usage,
+            ResponseModel = turn.ResponseModel,
+            TimeToFirstOutputMs = turn.TimeToFirstOutputMs,
+            TransportMs = turn.TransportMs,
+            RequestBytes = turn.RequestBytes,
+            Transport = travelled.Transport,
+            SocketId = travelled.SocketId,
+            SocketReused = travelled.SocketReused,
+            Chained = travelled.Chained,
+            Attempts = attempts,
+            Recovery = recovery.Count == 0 ? null : string.Join("; ", recovery),
+        };
     }
 
-    private async Task<TurnRecord> AttemptAsync(
-        Func<bool, JsonObject> buildRequest, Action countAttempt, List<string> recovery, CancellationToken cancellationToken)
+    /// <summary>How one turn travelled.</summary>
+    private readonly record struct Travel(ModelTransport Transport, string? SocketId, bool? SocketReused, bool Chained);
+
+    private async Task<(ModelTurn, Travel)> AttemptAsync(
+        TurnRequest request, Action countAttempt, List<string> recovery, CancellationToken cancellationToken)
     {
         var socket = await SocketAsync(renew: false, recovery, cancellationToken);
         if (socket is null)
         {
             countAttempt();
-            return await HttpTurnAsync(buildRequest, cancellationToken);
+            return await HttpTurnAsync(request, cancellationToken);
         }
         var chained = _lastResponseId is not null && socket.LastResponseId == _lastResponseId;
         var reused = _lease!.Reused; // SocketAsync returned a socket, so there is a lease.
         try
         {
             countAttempt();
-            var turn = await socket.RunTurnAsync(Request(buildRequest, chained), cancellationToken);
+            var turn = await socket.RunTurnAsync(Create(request, chained), cancellationToken);
             _lease.MarkUsed();
-            return new TurnRecord { Turn = turn, Transport = StepKinds.WebSocketTransport, SocketId = socket.Id, SocketReused = reused, Chained = chained, Attempts = 1 };
+            return (turn, new Travel(ModelTransport.WebSocket, socket.Id, reused, chained));
         }
         catch (ModelException ex) when (ex.IsRecoverableOnFreshSocket)
         {
@@ -75,27 +93,20 @@ internal sealed class ModelSession : IAsyncDisposable
         countAttempt();
         if (fresh is null)
         {
-            return await HttpTurnAsync(buildRequest, cancellationToken);
+            return await HttpTurnAsync(request, cancellationToken);
         }
-        var again = await fresh.RunTurnAsync(Request(buildRequest, chained: false), cancellationToken);
+        var again = await fresh.RunTurnAsync(Create(request, chained: false), cancellationToken);
         _lease!.MarkUsed(); // SocketAsync returned a socket, so there is a lease.
-        return new TurnRecord { Turn = again, Transport = StepKinds.WebSocketTransport, SocketId = fresh.Id, SocketReused = false, Chained = false, Attempts = 1 };
+        return (again, new Travel(ModelTransport.WebSocket, fresh.Id, false, false));
     }
 
-    private JsonObject Request(Func<bool, JsonObject> buildRequest, bool chained)
-    {
-        var request = buildRequest(chained);
-        if (chained)
-        {
-            request["previous_response_id"] = _lastResponseId;
-        }
-        return request;
-    }
+    private JsonObject Create(TurnRequest request, bool chained) =>
+        ResponsesRequest.Create(request, _held, chained ? _lastResponseId : null);
 
-    private async Task<TurnRecord> HttpTurnAsync(Func<bool, JsonObject> buildRequest, CancellationToken cancellationToken)
+    private async Task<(ModelTurn, Travel)> HttpTurnAsync(TurnRequest request, CancellationToken cancellationToken)
     {
-        var turn = await _client.Http.RunTurnAsync(buildRequest(false), cancellationToken);
-        return new TurnRecord { Turn = turn, Transport = StepKinds.HttpTransport, Chained = false, Attempts = 1 };
+        var turn = await _client.Http.RunTurnAsync(Create(request, chained: false), cancellationToken);
+        return (turn, new Travel(ModelTransport.Http, null, null, false));
     }
 
     /// <summary>

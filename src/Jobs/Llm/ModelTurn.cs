@@ -1,14 +1,12 @@
-using System.Text.Json.Nodes;
-
 namespace AgentWorker.Jobs.Llm;
 
-/// <summary>A completed model turn: the response id, its output items, usage and timings.</summary>
+/// <summary>A completed Responses turn on one transport: the response id, its output items, usage and timings.</summary>
 internal sealed record ModelTurn
 {
     public required string ResponseId { get; init; }
 
     /// <summary>The response's output items (messages, function calls, reasoning), in order.</summary>
-    public required IReadOnlyList<JsonObject> Output { get; init; }
+    public required IReadOnlyList<ConversationItem> Output { get; init; }
 
     public required TokenUsage Usage { get; init; }
 

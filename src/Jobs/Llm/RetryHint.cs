@@ -41,6 +41,19 @@ internal static partial class RetryHint
         return headers.RetryAfter?.Delta;
     }
 
+    /// <summary>The hint of an SDK client's response (System.ClientModel, as the OpenAI and Azure clients report one).</summary>
+    public static TimeSpan? FromHeaders(System.ClientModel.Primitives.PipelineResponseHeaders headers)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        if (headers.TryGetValue("retry-after-ms", out var ms) && double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out var millis))
+        {
+            return Delay(millis, 1);
+        }
+        return headers.TryGetValue("retry-after", out var s) && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
+            ? Delay(seconds, 1000)
+            : null;
+    }
+
     public static TimeSpan? FromMessage(string? message)
     {
         if (message is null || TryAgainIn().Match(message) is not { Success: true } match)

@@ -1,4 +1,3 @@
-using AgentWorker.Jobs.Telemetry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

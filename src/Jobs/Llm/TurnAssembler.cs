@@ -24,7 +24,7 @@ internal sealed class TurnAssembler(long startedTimestamp, int maxOutputBytes)
     /// Accepts one event (of <paramref name="bytes"/> bytes as received); returns the finished turn on a terminal
     /// success, null while the turn goes on.
     /// </summary>
-    public (string ResponseId, IReadOnlyList<JsonObject> Output, TokenUsage Usage, string? Model)? Accept(JsonObject evt, int bytes = 0)
+    public (string ResponseId, IReadOnlyList<ConversationItem> Output, TokenUsage Usage, string? Model)? Accept(JsonObject evt, int bytes = 0)
     {
         ArgumentNullException.ThrowIfNull(evt);
         var type = EventJson.String(evt["type"])
@@ -83,7 +83,7 @@ internal sealed class TurnAssembler(long startedTimestamp, int maxOutputBytes)
     }
 
     /// <summary>The finished turn with its timings, measured from the timestamp the request was sent at.</summary>
-    public ModelTurn ToTurn((string ResponseId, IReadOnlyList<JsonObject> Output, TokenUsage Usage, string? Model) done, int requestBytes)
+    public ModelTurn ToTurn((string ResponseId, IReadOnlyList<ConversationItem> Output, TokenUsage Usage, string? Model) done, int requestBytes)
     {
         var elapsed = Stopwatch.GetElapsedTime(startedTimestamp).TotalMilliseconds;
         return new ModelTurn
@@ -98,14 +98,14 @@ internal sealed class TurnAssembler(long startedTimestamp, int maxOutputBytes)
         };
     }
 
-    private (string, IReadOnlyList<JsonObject>, TokenUsage, string?) Complete(JsonObject? response)
+    private (string, IReadOnlyList<ConversationItem>, TokenUsage, string?) Complete(JsonObject? response)
     {
         var id = EventJson.String(response?["id"]) ?? _responseId
             ?? throw new ModelException(ModelFailureKind.Protocol, "response.completed carried no response id.");
         // Terminal events may omit output ("sparse" output): rebuild it from output_item.done events.
-        IReadOnlyList<JsonObject> output = response?["output"] is JsonArray array && array.Count > 0
-            ? array.OfType<JsonObject>().Select(o => (JsonObject)o.DeepClone()).ToList()
-            : _doneItems.Values.ToList();
+        IReadOnlyList<ConversationItem> output = response?["output"] is JsonArray array && array.Count > 0
+            ? array.OfType<JsonObject>().Select(o => ConversationItem.FromWire((JsonObject)o.DeepClone())).ToList()
+            : _doneItems.Values.Select(ConversationItem.FromWire).ToList();
         var model = EventJson.String(response?["model"]);
         return (id, output, TokenUsage.FromJson(response?["usage"]), model);
     }

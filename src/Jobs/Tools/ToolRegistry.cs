@@ -1,6 +1,5 @@
 using System.Collections.Frozen;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 
 namespace AgentWorker.Jobs.Tools;
@@ -9,7 +8,7 @@ namespace AgentWorker.Jobs.Tools;
 /// The tools offered to the model. Unknown names and malformed arguments come back to the model as tool errors;
 /// they never throw.
 /// </summary>
-internal sealed class ToolRegistry
+internal sealed class ToolRegistry : IToolRegistry
 {
     /// <summary>The size cap of one call's arguments when no options are given.</summary>
     public const int DefaultMaxArgumentChars = 64_000;
@@ -21,24 +20,17 @@ internal sealed class ToolRegistry
     {
         _maxArgumentChars = options?.Value.MaxArgumentChars ?? DefaultMaxArgumentChars;
         _tools = tools.ToFrozenDictionary(t => t.Name, StringComparer.Ordinal);
-        Definitions = new JsonArray(_tools.Values.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => (JsonNode)new JsonObject
-        {
-            ["type"] = "function",
-            ["name"] = t.Name,
-            ["description"] = t.Description,
-            ["parameters"] = StrictSchema.ForWire(t.Parameters),
-            ["strict"] = true,
-        }).ToArray());
+        Tools = [.. _tools.Values.OrderBy(t => t.Name, StringComparer.Ordinal)];
     }
 
-    /// <summary>Whether a tool of that name exists (a model may call one that does not).</summary>
+    public IReadOnlyList<IAgentTool> Tools { get; }
+
     public bool Knows(string name) => _tools.ContainsKey(name);
 
-    /// <summary>The <c>tools</c> array of a <c>response.create</c>.</summary>
-    public JsonArray Definitions { get; }
-
-    public async Task<ToolResult> InvokeAsync(string name, string argumentsJson, CancellationToken cancellationToken)
+    public async Task<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(call);
+        var (name, argumentsJson) = (call.Name, call.Arguments);
         if (!_tools.TryGetValue(name, out var tool))
         {
             return ToolResult.Error($"Unknown tool \"{Cut(name)}\". Available tools: {string.Join(", ", _tools.Keys.Order(StringComparer.Ordinal))}.");

@@ -1,6 +1,7 @@
 using AgentWorker.Dashboard;
 using AgentWorker.Worker;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace AgentWorker.Tests.Infrastructure;
@@ -33,6 +34,11 @@ public class AgentEnvironment : IAsyncLifetime
     /// <summary>More simulator settings for a variant of the environment (a reasoning model ...).</summary>
     protected virtual IEnumerable<string> SimulatorArguments => [];
 
+    /// <summary>More worker services for a variant of the environment (a model's IChatClient ...).</summary>
+    protected virtual void ConfigureWorker(IServiceCollection services)
+    {
+    }
+
     /// <summary>The worker's services (the socket pool, the model client ...).</summary>
     public IServiceProvider WorkerServices => _worker?.Services ?? throw new InvalidOperationException("The worker has not started.");
 
@@ -44,7 +50,7 @@ public class AgentEnvironment : IAsyncLifetime
         Target = SeparateTarget ? await server.CreateDatabaseAsync() : Database;
         Simulator = await SimulatorHost.StartAsync([.. SimulatorArguments]);
         string[] shared = [$"--ConnectionStrings:App={Database.ConnectionString}", "--Logging:LogLevel:Default=Warning"];
-        _worker = WorkerHost.CreateBuilder(
+        var worker = WorkerHost.CreateBuilder(
         [
             .. shared,
             $"--ConnectionStrings:Target={Target.ReaderConnectionString}",
@@ -55,7 +61,9 @@ public class AgentEnvironment : IAsyncLifetime
             "--Worker:MaxRuns=8",
             "--Health:Urls=http://127.0.0.1:0",
             .. WorkerArguments,
-        ]).Build();
+        ]);
+        ConfigureWorker(worker.Services);
+        _worker = worker.Build();
         await _worker.StartAsync(TestContext.Current.CancellationToken);
         _dashboard = DashboardApp.Create([.. shared, "--Llm:Model=sim-1", "--urls", "http://127.0.0.1:0"]);
         await _dashboard.StartAsync(TestContext.Current.CancellationToken);

@@ -9,8 +9,8 @@ public sealed class LlmOptionsTests
     private static LlmOptions Options()
     {
         var options = new LlmOptions { Model = "gpt-5", ReasoningEffort = "low", MaxOutputTokens = 4000 };
-        options.Models["gpt-5-mini"] = new ModelSettings { ReasoningEffort = "high" };
-        options.Models["o-big"] = new ModelSettings { ReasoningEffort = "medium", MaxOutputTokens = 9000 };
+        options.Models["gpt-5-mini"] = new ModelOptions { ReasoningEffort = "high" };
+        options.Models["o-big"] = new ModelOptions { ReasoningEffort = "medium", MaxOutputTokens = 9000 };
         return options;
     }
 

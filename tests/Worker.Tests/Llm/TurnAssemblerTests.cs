@@ -18,7 +18,7 @@ public sealed class TurnAssemblerTests
 
         Assert.NotNull(done);
         Assert.Equal("resp_1", done.Value.ResponseId);
-        Assert.Equal("c1", (string?)Assert.Single(done.Value.Output)["call_id"]);
+        Assert.Equal("c1", Assert.Single(done.Value.Output).CallId);
         Assert.Equal(new TokenUsage(10, 4, 3, 1), done.Value.Usage);
     }
 

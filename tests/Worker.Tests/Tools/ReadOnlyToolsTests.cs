@@ -26,14 +26,14 @@ public sealed class ReadOnlyToolsTests(PostgresServer server) : IAsyncLifetime
     }
 
     private Task<ToolResult> QueryAsync(string sql) =>
-        _tools.InvokeAsync("query", new JsonObject { ["sql"] = sql }.ToJsonString(), TestContext.Current.CancellationToken);
+        _tools.InvokeAsync(new ToolCall("call_1", "query", new JsonObject { ["sql"] = sql }.ToJsonString()), TestContext.Current.CancellationToken);
 
     private Task<long> OrdersAsync() => _db.ScalarAsync<long>("select count(*) from shop.orders");
 
     [Fact]
     public async Task ListTables_ShowsOnlyTheAllowedSchemas()
     {
-        var result = await _tools.InvokeAsync("list_tables", "{}", TestContext.Current.CancellationToken);
+        var result = await _tools.InvokeAsync(new ToolCall("call_1", "list_tables", "{}"), TestContext.Current.CancellationToken);
 
         Assert.False(result.IsError);
         var names = JsonNode.Parse(result.Output)!["rows"]!.AsArray().Select(r => $"{r![0]}.{r[1]}").ToList();
@@ -43,7 +43,7 @@ public sealed class ReadOnlyToolsTests(PostgresServer server) : IAsyncLifetime
     [Fact]
     public async Task DescribeTable_KnownTable_ListsColumnsAndKeys()
     {
-        var result = await _tools.InvokeAsync("describe_table", """{"table": "shop.orders"}""", TestContext.Current.CancellationToken);
+        var result = await _tools.InvokeAsync(new ToolCall("call_1", "describe_table", """{"table": "shop.orders"}"""), TestContext.Current.CancellationToken);
 
         Assert.False(result.IsError);
         var output = JsonNode.Parse(result.Output)!;
@@ -59,7 +59,7 @@ public sealed class ReadOnlyToolsTests(PostgresServer server) : IAsyncLifetime
     [InlineData("\"orders\" or 1=1")]
     public async Task DescribeTable_NameOutsideTheAllowedTables_IsNotFound(string table)
     {
-        var result = await _tools.InvokeAsync("describe_table", new JsonObject { ["table"] = table }.ToJsonString(),
+        var result = await _tools.InvokeAsync(new ToolCall("call_1", "describe_table", new JsonObject { ["table"] = table }.ToJsonString()),
             TestContext.Current.CancellationToken);
 
         Assert.True(result.IsError);
@@ -137,7 +137,7 @@ public sealed class ReadOnlyToolsTests(PostgresServer server) : IAsyncLifetime
     [InlineData("query", "not json", "not valid JSON")]
     public async Task Invoke_UnknownToolOrBadArguments_ReturnsAToolError(string tool, string arguments, string expected)
     {
-        var result = await _tools.InvokeAsync(tool, arguments, TestContext.Current.CancellationToken);
+        var result = await _tools.InvokeAsync(new ToolCall("call_1", tool, arguments), TestContext.Current.CancellationToken);
 
         Assert.True(result.IsError);
         Assert.Contains(expected, result.Output, StringComparison.Ordinal);

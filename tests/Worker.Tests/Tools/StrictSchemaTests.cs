@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using AgentWorker.Jobs.Agent;
 using AgentWorker.Jobs.Tools;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,7 +20,8 @@ public sealed class StrictSchemaTests
         var services = new ServiceCollection().AddLogging(l => l.SetMinimumLevel(LogLevel.Warning)).AddSingleton<IConfiguration>(config);
         services.AddAgentWorker(config);
         await using var provider = services.BuildServiceProvider();
-        return provider.GetRequiredService<ToolRegistry>().Definitions;
+        // The tools array exactly as a response.create carries it.
+        return provider.GetRequiredService<AgentLoop>().Tools.ResponsesTools;
     }
 
     [Fact]

@@ -1,7 +1,5 @@
 using System.Diagnostics.Metrics;
-using AgentWorker.Jobs.Llm;
-
-namespace AgentWorker.Jobs.Telemetry;
+namespace AgentWorker.Jobs.Llm;
 
 /// <summary>
 /// The socket pool's statistics as <see cref="System.Diagnostics.Metrics"/> instruments (meter <c>AgentWorker.Llm</c>),
@@ -9,7 +7,7 @@ namespace AgentWorker.Jobs.Telemetry;
 /// </summary>
 internal sealed class SocketPoolMetrics : IDisposable
 {
-    public const string MeterName = "AgentWorker.Llm";
+    public const string MeterName = LlmTelemetry.MeterName;
     private readonly Meter _meter;
 
     public SocketPoolMetrics(SocketPool pool, IMeterFactory meters)

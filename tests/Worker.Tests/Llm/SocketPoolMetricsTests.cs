@@ -1,12 +1,10 @@
 using System.Diagnostics.Metrics;
 using AgentWorker.Jobs.Llm;
-using AgentWorker.Jobs.Telemetry;
-using AgentWorker.Tests.Llm;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
-namespace AgentWorker.Tests.Telemetry;
+namespace AgentWorker.Tests.Llm;
 
 public sealed class SocketPoolMetricsTests
 {
