@@ -160,6 +160,36 @@ public sealed class EmbeddingTests : IAsyncLifetime
         Assert.Equal(count, services.Count);
     }
 
+    [Fact]
+    public async Task AChatClientAddedOnTheBuilder_ServesItsModel()
+    {
+        using var client = new Microsoft.Extensions.AI.ConfigureOptionsChatClient(new NoChatClient(), _ => { });
+        var services = new ServiceCollection().AddLogging();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(Settings()).Build();
+
+        services.AddAgentWorker(configuration, worker => worker.AddChatClient("chat-x", client));
+        await using var provider = services.BuildServiceProvider();
+
+        Assert.Same(client, provider.GetRequiredKeyedService<Microsoft.Extensions.AI.IChatClient>("chat-x"));
+        Assert.Throws<ArgumentException>(() => services.AddAgentWorker(configuration, worker => worker.AddChatClient(" ", client)));
+    }
+
+    /// <summary>A chat client that is never called: the test only checks where the builder puts it.</summary>
+    private sealed class NoChatClient : Microsoft.Extensions.AI.IChatClient
+    {
+        public Task<Microsoft.Extensions.AI.ChatResponse> GetResponseAsync(IEnumerable<Microsoft.Extensions.AI.ChatMessage> messages,
+            Microsoft.Extensions.AI.ChatOptions? options = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public IAsyncEnumerable<Microsoft.Extensions.AI.ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<Microsoft.Extensions.AI.ChatMessage> messages,
+            Microsoft.Extensions.AI.ChatOptions? options = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
+        }
+    }
+
     /// <summary>A host's own clock: the system's, but a type of its own, so the test can tell it from the default.</summary>
     private sealed class HostClock : TimeProvider;
 }
