@@ -15,16 +15,11 @@ namespace AgentWorker.Tests.Samples;
 /// a task enqueued through its REST API succeeds, and a tools login that could write makes it refuse to start.
 /// </summary>
 [Collection(AgentEnvironmentGroup.Name)]
-public sealed class EmbeddedHostTests(PostgresServer server) : IAsyncLifetime
+public sealed class EmbeddedHostTests(PostgresServer server, EmbeddedHostTests.BuiltSample sample)
+    : IAsyncLifetime, IClassFixture<EmbeddedHostTests.BuiltSample>
 {
-    /// <summary>Unique per run: NuGet caches a package version once per machine, so a fixed one would restore a stale build.</summary>
-    private readonly string _version = "0.0.0-test." + Guid.NewGuid().ToString("N")[..12];
-
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "agentworker-embedded-" + Guid.NewGuid().ToString("N")[..8]);
-
     private TestDatabase _db = null!; // Set in InitializeAsync.
     private SimulatorHost _sim = null!; // Set in InitializeAsync.
-    private string _app = null!; // Set in InitializeAsync: the built sample's EmbeddedHost.dll.
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -32,44 +27,18 @@ public sealed class EmbeddedHostTests(PostgresServer server) : IAsyncLifetime
     {
         _db = await server.CreateDatabaseAsync();
         _sim = await SimulatorHost.StartAsync();
-        var sample = Path.Combine(_dir, "EmbeddedHost");
-        CopyDirectory(Path.Combine(Repository.Root, "samples", "EmbeddedHost"), sample);
-        var feed = Path.Combine(sample, "packages"); // the sample's nuget.config names this folder
-        foreach (var project in (string[])["src/Jobs/Jobs.csproj", "src/Dashboard.Web/Dashboard.Web.csproj"])
-        {
-            await DotnetAsync(Repository.Root, "pack", Repository.File(project), "-c", "Release", "-o", feed, $"-p:Version={_version}");
-        }
-        Assert.True(File.Exists(Path.Combine(feed, $"AgentWorker.{_version}.nupkg")), "dotnet pack made no AgentWorker package");
-        Assert.True(File.Exists(Path.Combine(feed, $"AgentWorker.Dashboard.{_version}.nupkg")), "dotnet pack made no AgentWorker.Dashboard package");
-        await DotnetAsync(sample, "build", "-c", "Release", $"-p:AgentWorkerVersion={_version}");
-        _app = Path.Combine(sample, "bin", "Release", "net10.0", "EmbeddedHost.dll");
     }
 
     public async ValueTask DisposeAsync()
     {
         await _sim.DisposeAsync();
         await _db.DisposeAsync();
-        if (Directory.Exists(_dir))
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-        // This run's packages leave the machine's package cache with it.
-        var cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
-            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        foreach (var id in (string[])["agentworker", "agentworker.dashboard"])
-        {
-            var cached = Path.Combine(cache, id, _version);
-            if (Directory.Exists(cached))
-            {
-                Directory.Delete(cached, recursive: true);
-            }
-        }
     }
 
     [Fact]
     public async Task TaskEnqueuedThroughItsApi_Succeeds()
     {
-        using var host = SampleProcess.Start(_app, Settings(_db.ReaderConnectionString));
+        using var host = SampleProcess.Start(sample.App, Settings(_db.ReaderConnectionString));
         using var http = new HttpClient { BaseAddress = host.BaseUrl };
         await host.WaitUntilReadyAsync(http, Ct);
 
@@ -97,12 +66,59 @@ public sealed class EmbeddedHostTests(PostgresServer server) : IAsyncLifetime
     public async Task WritableToolsLogin_RefusesToStart_NamingTheProblem()
     {
         // The test database's admin login owns the tables: it could write.
-        using var host = SampleProcess.Start(_app, Settings(_db.ConnectionString));
+        using var host = SampleProcess.Start(sample.App, Settings(_db.ConnectionString));
         var exited = await host.WaitForExitAsync(TimeSpan.FromSeconds(90));
 
         Assert.True(exited, "the sample kept running with a writable tools login:\n" + host.Output);
         Assert.NotEqual(0, host.ExitCode);
         Assert.Contains("is not read-only", host.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>The sample, packed and built once for the class (packing and restoring take a minute or two).</summary>
+    public sealed class BuiltSample : IAsyncLifetime
+    {
+        /// <summary>Unique per run: NuGet caches a package version once per machine, so a fixed one would restore a stale build.</summary>
+        private readonly string _version = "0.0.0-test." + Guid.NewGuid().ToString("N")[..12];
+
+        private readonly string _dir = Path.Combine(Path.GetTempPath(), "agentworker-embedded-" + Guid.NewGuid().ToString("N")[..8]);
+
+        /// <summary>The built sample's <c>EmbeddedHost.dll</c>.</summary>
+        public string App { get; private set; } = null!; // Set in InitializeAsync.
+
+        public async ValueTask InitializeAsync()
+        {
+            var sample = Path.Combine(_dir, "EmbeddedHost");
+            CopyDirectory(Path.Combine(Repository.Root, "samples", "EmbeddedHost"), sample);
+            var feed = Path.Combine(sample, "packages"); // the sample's nuget.config names this folder
+            foreach (var project in (string[])["src/Jobs/Jobs.csproj", "src/Dashboard.Web/Dashboard.Web.csproj"])
+            {
+                await DotnetAsync(Repository.Root, "pack", Repository.File(project), "-c", "Release", "-o", feed, $"-p:Version={_version}");
+            }
+            Assert.True(File.Exists(Path.Combine(feed, $"AgentWorker.{_version}.nupkg")), "dotnet pack made no AgentWorker package");
+            Assert.True(File.Exists(Path.Combine(feed, $"AgentWorker.Dashboard.{_version}.nupkg")), "dotnet pack made no AgentWorker.Dashboard package");
+            await DotnetAsync(sample, "build", "-c", "Release", $"-p:AgentWorkerVersion={_version}");
+            App = Path.Combine(sample, "bin", "Release", "net10.0", "EmbeddedHost.dll");
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            if (Directory.Exists(_dir))
+            {
+                Directory.Delete(_dir, recursive: true);
+            }
+            // This run's packages leave the machine's package cache with it.
+            var cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+                ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+            foreach (var id in (string[])["agentworker", "agentworker.dashboard"])
+            {
+                var cached = Path.Combine(cache, id, _version);
+                if (Directory.Exists(cached))
+                {
+                    Directory.Delete(cached, recursive: true);
+                }
+            }
+            return ValueTask.CompletedTask;
+        }
     }
 
     /// <summary>The worker's configuration, as the environment variables a deployment would set.</summary>
