@@ -14,7 +14,7 @@ builder.Services.AddAgentWorker(builder.Configuration, worker =>
 
 // The app's own Hangfire (its storage, its server for its own jobs), with the agent's storage and filters added.
 builder.Services.AddHangfire((services, hangfire) => hangfire
-    .UseAgentStorage(builder.Configuration.GetConnectionString("App")!)
+    .UseAgentStorage(builder.Configuration)
     .UseAgentWorker(services));
 builder.Services.AddHangfireServer();
 
