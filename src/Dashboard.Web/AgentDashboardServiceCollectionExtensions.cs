@@ -1,5 +1,6 @@
 using AgentWorker.Dashboard;
 using AgentWorker.Dashboard.Pages;
+using AgentWorker.Jobs.Llm;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.HostFiltering;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -48,7 +49,8 @@ public static class AgentDashboardServiceCollectionExtensions
             });
         }
         var scheme = options.AuthenticationScheme ?? CookieAuthenticationDefaults.AuthenticationScheme;
-        services.AddSingleton(new AgentDashboardSettings(users, oidc, scheme, signIn, builtIn));
+        services.AddSingleton(new AgentDashboardSettings(users, oidc, scheme, signIn, builtIn,
+            configuration[$"{LlmOptions.SectionName}:{nameof(LlmOptions.Model)}"]));
         services.AddProblemDetails();
         services.AddTaskApiDocument();
         if (builtIn)

@@ -9,7 +9,7 @@ namespace AgentWorker.Dashboard.Pages;
 /// from <c>ITaskClient</c> and <c>IBatchClient</c>, in <see cref="AgentPage.LoadAsync"/>). Synchronous on purpose:
 /// Hangfire renders pages synchronously, as its own pages read their storage.
 /// </summary>
-internal sealed class AgentTaskQueries([FromKeyedServices(AppDatabase.Key)] NpgsqlDataSource dataSource, DefaultModel defaultModel)
+internal sealed class AgentTaskQueries([FromKeyedServices(AppDatabase.Key)] NpgsqlDataSource dataSource, AgentDashboardSettings settings)
 {
     public const int PageSize = 50;
 
@@ -36,7 +36,7 @@ internal sealed class AgentTaskQueries([FromKeyedServices(AppDatabase.Key)] Npgs
         using var connection = dataSource.OpenConnection();
         var rows = connection.Query<TaskRow>(ListSql, new
         {
-            filter.Status, filter.Batch, filter.Model, before, limit = PageSize + 1, defaultModel = defaultModel.Name,
+            filter.Status, filter.Batch, filter.Model, before, limit = PageSize + 1, defaultModel = settings.DefaultModel,
         }).AsList();
         return rows.Count > PageSize ? (rows[..PageSize], true) : (rows, false);
     }
