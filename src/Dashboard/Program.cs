@@ -15,7 +15,7 @@ if (args is ["hash-password", ..])
         await Console.Error.WriteLineAsync($"The password has {password.Length} characters; use at least 12.");
         return 65;
     }
-    await Console.Out.WriteLineAsync(DashboardSignIn.Hash(password));
+    await Console.Out.WriteLineAsync(DashboardUser.HashPassword(password));
     return 0;
 }
 

@@ -17,7 +17,7 @@ namespace AgentWorker.Dashboard;
 /// <param name="Deadline">Every task fails with "deadline" if not finished by then (ISO 8601 with offset).</param>
 /// <param name="FollowUp">A follow-up task's prompt: enqueued once when the batch finishes, with its results as input.</param>
 /// <param name="IdempotencyKey">1 to 200 characters. The same key with the same content returns the first batch; with other content, 409.</param>
-public sealed record CreateBatchRequest(
+internal sealed record CreateBatchRequest(
     string Name,
     IReadOnlyList<string>? Prompts = null,
     string? Template = null,
@@ -33,13 +33,13 @@ public sealed record CreateBatchRequest(
 /// <summary>A page of batches, newest first.</summary>
 /// <param name="Items">The batches on this page.</param>
 /// <param name="Next">The URL of the next page, or null on the last page.</param>
-public sealed record BatchPage(IReadOnlyList<BatchDetails> Items, string? Next);
+internal sealed record BatchPage(IReadOnlyList<BatchDetails> Items, string? Next);
 
 /// <summary>What a batch cancel did.</summary>
 /// <param name="Id">The batch's id.</param>
 /// <param name="Outcome">Always <c>cancelled</c>: its queued tasks are cancelled, its running ones stop within a second.</param>
 /// <param name="Status">The batch's status now.</param>
-public sealed record CancelledBatch(long Id, string Outcome, string Status);
+internal sealed record CancelledBatch(long Id, string Outcome, string Status);
 
 /// <summary>The body of <c>PUT /api/schedules/{name}</c>: a cron in a time zone, and the batch each fire creates.</summary>
 /// <param name="Cron">5 fields (minute hour day-of-month month day-of-week), 6 (seconds first) or a macro such as @daily.</param>
@@ -54,7 +54,7 @@ public sealed record CancelledBatch(long Id, string Outcome, string Status);
 /// <param name="DeadlineAfter">Each batch's tasks must end within this of the fire ("02:00:00").</param>
 /// <param name="FollowUp">A follow-up task's prompt, run once each batch has finished, with its results as input.</param>
 /// <param name="Enabled">A disabled schedule keeps its definition but does not fire. Default true.</param>
-public sealed record ScheduleBody(
+internal sealed record ScheduleBody(
     string Cron,
     string? TimeZone = null,
     IReadOnlyList<string>? Prompts = null,
@@ -99,7 +99,7 @@ public sealed record ScheduleBody(
 /// <param name="DeadlineAfter">Each batch's tasks must end within this of the fire.</param>
 /// <param name="FollowUp">A follow-up task's prompt.</param>
 /// <param name="Enabled">Default true.</param>
-public sealed record CreateScheduleRequest(
+internal sealed record CreateScheduleRequest(
     string Name,
     string Cron,
     string? TimeZone = null,
@@ -120,4 +120,4 @@ public sealed record CreateScheduleRequest(
 /// <summary>A schedule fired now.</summary>
 /// <param name="BatchId">The batch the fire created.</param>
 /// <param name="Url">Where to follow it: /api/batches/{id}.</param>
-public sealed record TriggeredSchedule(long BatchId, string Url);
+internal sealed record TriggeredSchedule(long BatchId, string Url);

@@ -12,15 +12,18 @@ namespace AgentWorker.Dashboard;
 /// in <see cref="ViewerRoles"/> a viewer (with no viewer roles listed, anyone the provider signs in for this client may
 /// view). Anyone else is refused.
 /// </summary>
-public sealed class DashboardOidcOptions
+internal sealed class DashboardOidcOptions
 {
+    /// <summary>The configuration section: <c>Dashboard:Oidc</c> (environment <c>Dashboard__Oidc__*</c>).</summary>
     public const string SectionName = "Dashboard:Oidc";
 
     /// <summary>The provider's issuer URL (its discovery document is at <c>/.well-known/openid-configuration</c>).</summary>
     public Uri? Authority { get; set; }
 
+    /// <summary>The client id the provider gave the dashboard.</summary>
     public string? ClientId { get; set; }
 
+    /// <summary>The client's secret (the code flow is confidential, with PKCE on top).</summary>
     public string? ClientSecret { get; set; }
 
     /// <summary>The sign-in button's words: "Sign in with …".</summary>
@@ -45,7 +48,7 @@ public sealed class DashboardOidcOptions
 
     internal const string ChallengePath = "/login/oidc";
 
-    public static DashboardOidcOptions? From(IConfiguration configuration)
+    internal static DashboardOidcOptions? From(IConfiguration configuration)
     {
         // Any Dashboard__Oidc__* key turns it on: a half configuration is an error, never silently ignored.
         var section = configuration.GetSection(SectionName);

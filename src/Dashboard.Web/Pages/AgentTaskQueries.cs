@@ -1,4 +1,3 @@
-using AgentWorker.Jobs.Batches;
 using AgentWorker.Jobs.Tasks;
 using Dapper;
 using Npgsql;
@@ -6,10 +5,11 @@ using Npgsql;
 namespace AgentWorker.Dashboard.Pages;
 
 /// <summary>
-/// The reads behind the dashboard's agent pages. Synchronous on purpose: Hangfire renders pages synchronously,
-/// as its own pages read their storage.
+/// The reads behind the dashboard's agent pages that the library's clients do not offer (a task's and a batch's come
+/// from <c>ITaskClient</c> and <c>IBatchClient</c>, in <see cref="AgentPage.LoadAsync"/>). Synchronous on purpose:
+/// Hangfire renders pages synchronously, as its own pages read their storage.
 /// </summary>
-internal sealed class AgentTaskQueries([FromKeyedServices(AppDatabase.Key)] NpgsqlDataSource dataSource, DefaultModel defaultModel)
+internal sealed class AgentTaskQueries([FromKeyedServices(AppDatabase.Key)] NpgsqlDataSource dataSource, AgentDashboardSettings settings)
 {
     public const int PageSize = 50;
 
@@ -36,17 +36,9 @@ internal sealed class AgentTaskQueries([FromKeyedServices(AppDatabase.Key)] Npgs
         using var connection = dataSource.OpenConnection();
         var rows = connection.Query<TaskRow>(ListSql, new
         {
-            filter.Status, filter.Batch, filter.Model, before, limit = PageSize + 1, defaultModel = defaultModel.Name,
+            filter.Status, filter.Batch, filter.Model, before, limit = PageSize + 1, defaultModel = settings.DefaultModel,
         }).AsList();
         return rows.Count > PageSize ? (rows[..PageSize], true) : (rows, false);
-    }
-
-    public TaskDetails? Task(long id)
-    {
-        using var connection = dataSource.OpenConnection();
-        using var results = connection.QueryMultiple(TaskClient.TaskSql, new { id, defaultModel = defaultModel.Name });
-        var task = results.ReadSingleOrDefault<TaskDetails>();
-        return task is null ? null : task with { Steps = results.Read<StepSummary>().AsList() };
     }
 
     /// <summary>What each tool call of the task returned to the model, by step.</summary>
@@ -58,26 +50,6 @@ internal sealed class AgentTaskQueries([FromKeyedServices(AppDatabase.Key)] Npgs
              where s.task_id = @id and s.kind = 'tool' and i ->> 'type' = 'function_call_output'
              group by s.seq
             """, new { id }).ToDictionary(r => r.Seq, r => r.Output);
-    }
-
-    public IReadOnlyList<BatchDetails> Batches(long? before, int limit)
-    {
-        using var connection = dataSource.OpenConnection();
-        return connection.Query<BatchDetails>(BatchClient.BatchColumns + """
-             where (@before::bigint is null or b.id < @before) order by b.id desc limit @limit
-            """, new { before, limit }).AsList();
-    }
-
-    public BatchDetails? Batch(long id)
-    {
-        using var connection = dataSource.OpenConnection();
-        return connection.QuerySingleOrDefault<BatchDetails>(BatchClient.BatchColumns + " where b.id = @id", new { id });
-    }
-
-    public IReadOnlyList<BatchResult> BatchResults(long id)
-    {
-        using var connection = dataSource.OpenConnection();
-        return connection.Query<BatchResult>(BatchClient.ResultsSql, new { id }).AsList();
     }
 
     /// <summary>The worker processes that reported within the last 30 s (<c>agent.worker_stats</c>).</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using AgentWorker.Jobs.Tasks;
+using Hangfire.Dashboard;
 
 namespace AgentWorker.Dashboard.Pages;
 
@@ -12,14 +13,19 @@ namespace AgentWorker.Dashboard.Pages;
 /// </summary>
 internal sealed class AgentTaskPage(long id) : AgentPage
 {
+    private TaskDetails? _task;
+
     protected override string Title => $"Agent task #{id}";
+
+    public override async Task LoadAsync(DashboardContext context, CancellationToken cancellationToken) =>
+        _task = await Services(context).GetRequiredService<ITaskClient>().GetAsync(id, cancellationToken);
 
     public override void Execute()
     {
         if (Query("fragment") == "1")
         {
             // Only the live part, no layout: what the page's script swaps in.
-            var task = Service<AgentTaskQueries>().Task(id);
+            var task = _task;
             if (task is null)
             {
                 Context.Response.StatusCode = 404;
@@ -33,7 +39,7 @@ internal sealed class AgentTaskPage(long id) : AgentPage
 
     protected override void Render()
     {
-        var task = Service<AgentTaskQueries>().Task(id);
+        var task = _task;
         if (task is null)
         {
             NotFound($"There is no task {id}.");

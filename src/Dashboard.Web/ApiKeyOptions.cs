@@ -1,8 +1,9 @@
 namespace AgentWorker.Dashboard;
 
-/// <summary>Access to <c>/api</c>. Section <c>Api</c> (environment <c>Api__Key</c>).</summary>
-public sealed class ApiKeyOptions
+/// <summary>Access to the REST API (<c>/api</c>), read by <c>AddAgentDashboard</c>. Section <c>Api</c> (environment <c>Api__Key</c>).</summary>
+internal sealed class ApiKeyOptions
 {
+    /// <summary>The configuration section: <c>Api</c>.</summary>
     public const string SectionName = "Api";
 
     /// <summary>

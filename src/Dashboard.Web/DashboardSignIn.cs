@@ -8,16 +8,6 @@ using Microsoft.AspNetCore.Identity;
 
 namespace AgentWorker.Dashboard;
 
-/// <summary>A dashboard user: a password hash (<c>Dashboard hash-password</c> makes one) and a role.</summary>
-public sealed class DashboardUser
-{
-    /// <summary>ASP.NET Core Identity's PBKDF2 hash (V3 format) of the password.</summary>
-    public string? PasswordHash { get; set; }
-
-    /// <summary><c>viewer</c> (reads everything, changes nothing) or <c>operator</c> (also deletes, requeues, triggers). Default viewer.</summary>
-    public string Role { get; set; } = DashboardSignIn.Viewer;
-}
-
 /// <summary>
 /// Sign-in for the dashboard: users from configuration (<c>Dashboard__Users__&lt;name&gt;__PasswordHash</c> and
 /// <c>__Role</c>), a cookie session, and Hangfire's authorization filter. With users configured, every dashboard request
@@ -26,12 +16,12 @@ public sealed class DashboardUser
 /// </summary>
 internal static class DashboardSignIn
 {
-    public const string Viewer = "viewer";
-    public const string Operator = "operator";
+    public const string Viewer = AgentDashboardAuthorization.Viewer;
+    public const string Operator = AgentDashboardAuthorization.Operator;
     public const string SectionName = "Dashboard:Users";
 
     /// <summary>The dashboard's endpoint policy when it has sign-in: a signed-in user (a browser without one is sent to <c>/login</c>).</summary>
-    public const string Policy = "agent-dashboard";
+    public const string Policy = AgentDashboardAuthorization.DashboardPolicy;
 
     private static readonly PasswordHasher<string> s_hasher = new();
 
@@ -76,10 +66,15 @@ internal static class DashboardSignIn
             options.ExpireTimeSpan = TimeSpan.FromHours(8);
             options.SlidingExpiration = true;
         });
-        services.AddAuthorization(options => options.AddPolicy(Policy, policy => policy
-            .AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireAuthenticatedUser()));
-        services.AddAntiforgery();
         services.AddSingleton<LoginThrottle>();
+    }
+
+    /// <summary>The dashboard's policy (<see cref="Policy"/>) on <paramref name="sessionScheme"/>, and antiforgery (the forms, Hangfire's buttons).</summary>
+    public static void AddDashboardPolicy(this IServiceCollection services, string sessionScheme)
+    {
+        services.AddAuthorization(options => options.AddPolicy(Policy, policy => policy
+            .AddAuthenticationSchemes(sessionScheme).RequireAuthenticatedUser()));
+        services.AddAntiforgery();
     }
 
     /// <summary>Authentication, the endpoints' authorization, and antiforgery for the sign-in forms.</summary>
@@ -102,9 +97,10 @@ internal static class DashboardSignIn
         return app.UseAntiforgery();
     }
 
-    public static void MapSignIn(this IEndpointRouteBuilder endpoints, IReadOnlyDictionary<string, DashboardUser> users, DashboardOidcOptions? oidc)
+    /// <summary>The sign-in endpoints; after signing in a user goes back to the page asked for, else to <paramref name="home"/> (the dashboard).</summary>
+    public static void MapSignIn(this IEndpointRouteBuilder endpoints, IReadOnlyDictionary<string, DashboardUser> users, DashboardOidcOptions? oidc, string home)
     {
-        var page = new LoginPageOptions(users.Count > 0, oidc?.DisplayName);
+        var page = new LoginPageOptions(users.Count > 0, oidc?.DisplayName, home);
         endpoints.MapGet("/login", (HttpContext context, IAntiforgery antiforgery, string? returnUrl, string? expired, string? denied) =>
             Results.Content(LoginPage(page, antiforgery.GetAndStoreTokens(context), IsLocal(returnUrl) ? returnUrl : null,
                 expired is not null ? "The sign-in form had expired: please sign in again."
@@ -114,11 +110,11 @@ internal static class DashboardSignIn
         {
             // The provider's round trip; it comes back to /signin-oidc, then to the page asked for.
             endpoints.MapGet(DashboardOidcOptions.ChallengePath, (string? returnUrl) => Results.Challenge(
-                new AuthenticationProperties { RedirectUri = IsLocal(returnUrl) ? returnUrl : "/hangfire" }, [DashboardOidcOptions.Scheme]));
+                new AuthenticationProperties { RedirectUri = IsLocal(returnUrl) ? returnUrl : home }, [DashboardOidcOptions.Scheme]));
         }
         endpoints.MapPost("/login", async (HttpContext context, IAntiforgery antiforgery, LoginThrottle throttle, [Microsoft.AspNetCore.Mvc.FromForm] LoginForm form) =>
         {
-            var returnUrl = IsLocal(form.ReturnUrl) ? form.ReturnUrl! : "/hangfire";
+            var returnUrl = IsLocal(form.ReturnUrl) ? form.ReturnUrl! : home;
             var name = form.User ?? "";
             // Before the hash: a refused attempt costs no PBKDF2.
             if (throttle.TryAdmit(context.Connection.RemoteIpAddress, name) is { } refused)
@@ -180,11 +176,11 @@ internal static class DashboardSignIn
         usersConfigured && !context.GetHttpContext().User.IsInRole(Operator);
 
     /// <summary>What the sign-in page offers: the password form (users configured), a provider's button (OIDC).</summary>
-    private sealed record LoginPageOptions(bool Passwords, string? Provider);
+    private sealed record LoginPageOptions(bool Passwords, string? Provider, string Home);
 
     private static string LoginPage(LoginPageOptions options, AntiforgeryTokenSet tokens, string? returnUrl, string? error)
     {
-        var back = returnUrl ?? "/hangfire";
+        var back = returnUrl ?? options.Home;
         var provider = options.Provider is null ? "" : $"""
             <p><a class="agent-oidc" href="{DashboardOidcOptions.ChallengePath}?returnUrl={WebUtility.HtmlEncode(Uri.EscapeDataString(back))}">Sign in with {WebUtility.HtmlEncode(options.Provider)}</a></p>
             """;

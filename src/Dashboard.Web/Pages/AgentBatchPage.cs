@@ -1,15 +1,22 @@
 using System.Globalization;
+using AgentWorker.Jobs.Batches;
+using Hangfire.Dashboard;
 
 namespace AgentWorker.Dashboard.Pages;
 
 /// <summary><c>/hangfire/agent/batches/{id}</c>: one batch: counts, progress, duration, tokens, its definition, results.</summary>
 internal sealed class AgentBatchPage(long id) : AgentPage
 {
+    private BatchDetails? _batch;
+
     protected override string Title => $"Agent batch #{id}";
+
+    public override async Task LoadAsync(DashboardContext context, CancellationToken cancellationToken) =>
+        _batch = await Services(context).GetRequiredService<IBatchClient>().GetAsync(id, cancellationToken);
 
     protected override void Render()
     {
-        var batch = Service<AgentTaskQueries>().Batch(id);
+        var batch = _batch;
         if (batch is null)
         {
             NotFound($"There is no batch {id}.");

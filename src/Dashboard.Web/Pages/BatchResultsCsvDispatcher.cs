@@ -1,4 +1,5 @@
 using System.Globalization;
+using AgentWorker.Jobs.Batches;
 using Hangfire.Dashboard;
 
 namespace AgentWorker.Dashboard.Pages;
@@ -12,15 +13,15 @@ internal sealed class BatchResultsCsvDispatcher : IDashboardDispatcher
     public async Task Dispatch(DashboardContext context)
     {
         var id = long.Parse(context.UriMatch.Groups["id"].Value, CultureInfo.InvariantCulture);
-        var queries = context.GetHttpContext().RequestServices.GetRequiredService<AgentTaskQueries>();
-        if (queries.Batch(id) is null)
+        var batches = context.GetHttpContext().RequestServices.GetRequiredService<IBatchClient>();
+        if (await batches.ResultsAsync(id, context.GetHttpContext().RequestAborted) is not { } results)
         {
             context.Response.StatusCode = 404;
             context.Response.ContentType = "text/plain; charset=utf-8";
             await context.Response.WriteAsync($"There is no batch {id}.");
             return;
         }
-        var csv = BatchCsv.Write(queries.BatchResults(id));
+        var csv = BatchCsv.Write(results);
         context.Response.ContentType = BatchCsv.ContentType;
         context.GetHttpContext().Response.Headers.ContentDisposition = $"attachment; filename=\"batch-{id}-results.csv\"";
         await context.Response.WriteAsync(System.Text.Encoding.UTF8.GetString(csv));

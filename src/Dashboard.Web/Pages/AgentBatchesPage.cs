@@ -1,16 +1,23 @@
 using System.Globalization;
 using AgentWorker.Jobs.Batches;
+using Hangfire.Dashboard;
 
 namespace AgentWorker.Dashboard.Pages;
 
 /// <summary><c>/hangfire/agent/batches</c>: batches newest first, with progress, counts and tokens.</summary>
 internal sealed class AgentBatchesPage : AgentPage
 {
+    private IReadOnlyList<BatchDetails> _batches = [];
+
     protected override string Title => "Agent batches";
+
+    public override async Task LoadAsync(DashboardContext context, CancellationToken cancellationToken) =>
+        _batches = await Services(context).GetRequiredService<IBatchClient>().ListAsync(
+            status: null, AgentTaskQueries.PageSize + 1, QueryLong(context, "before"), cancellationToken);
 
     protected override void Render()
     {
-        var batches = Service<AgentTaskQueries>().Batches(QueryLong("before"), AgentTaskQueries.PageSize + 1);
+        var batches = _batches;
         if (batches.Count == 0)
         {
             WriteLiteral("<div class=\"alert alert-info agent-empty\">No batches yet. Create one with <code>select agent.enqueue_batch(name =&gt; '...', prompts =&gt; array['...'])</code>, or a schedule.</div>");

@@ -17,7 +17,7 @@ namespace AgentWorker.Dashboard;
 /// <param name="Deadline">The task fails with error_code "deadline" if not finished by then (ISO 8601 with offset).</param>
 /// <param name="ToolConfig">A JSON object for the tools (e.g. {"schemas": ["shop"]}).</param>
 /// <param name="BatchId">Adds the task to an open (pending or running) batch; counted into its total.</param>
-public sealed record EnqueueTaskRequest(
+internal sealed record EnqueueTaskRequest(
     string Prompt,
     string? Instructions = null,
     string? Model = null,
@@ -32,25 +32,25 @@ public sealed record EnqueueTaskRequest(
 /// <summary>The task created (or, for a repeated idempotency key with the same content, the task first created).</summary>
 /// <param name="Id">The task's id.</param>
 /// <param name="Url">Where to read it: <c>/api/tasks/{id}</c>.</param>
-public sealed record EnqueuedTask(long Id, string Url);
+internal sealed record EnqueuedTask(long Id, string Url);
 
 /// <summary>A page of tasks, newest first.</summary>
 /// <param name="Items">The tasks on this page.</param>
 /// <param name="Next">The URL of the next page (older tasks), or null on the last page.</param>
-public sealed record TaskPage(IReadOnlyList<TaskSummary> Items, string? Next);
+internal sealed record TaskPage(IReadOnlyList<TaskSummary> Items, string? Next);
 
 /// <summary>What a cancel did.</summary>
 /// <param name="Id">The task's id.</param>
 /// <param name="Outcome"><c>cancelled</c> (it was queued; now cancelled) or <c>stop_requested</c> (it is running; its worker stops it within a second, keeping its steps).</param>
 /// <param name="Status">The task's status now.</param>
-public sealed record CancelledTask(long Id, string Outcome, string Status);
+internal sealed record CancelledTask(long Id, string Outcome, string Status);
 
 /// <summary>The body of <c>POST /api/tasks/{id}/retry</c>; it may be empty.</summary>
 /// <param name="MaxSteps">Replaces the task's max_steps (1 to 200). A task that failed on max_steps stops again at once without it.</param>
-public sealed record RetryTaskRequest(int? MaxSteps = null);
+internal sealed record RetryTaskRequest(int? MaxSteps = null);
 
 /// <summary>A task queued again.</summary>
 /// <param name="Id">The task's id.</param>
 /// <param name="Outcome">Always <c>queued</c>: due now; its next run resumes from its stored steps.</param>
 /// <param name="Url">Where to read it: <c>/api/tasks/{id}</c>.</param>
-public sealed record RetriedTask(long Id, string Outcome, string Url);
+internal sealed record RetriedTask(long Id, string Outcome, string Url);

@@ -14,6 +14,14 @@ internal abstract class AgentPage : RazorPage
     protected T Service<T>() where T : notnull =>
         Context.GetHttpContext().RequestServices.GetRequiredService<T>();
 
+    protected static IServiceProvider Services(DashboardContext context) => context.GetHttpContext().RequestServices;
+
+    /// <summary>
+    /// Reads what the page shows before it renders (Hangfire renders a page synchronously; the reads go through the
+    /// library's async clients). <see cref="AgentPageDispatcher"/> calls it.
+    /// </summary>
+    public virtual Task LoadAsync(DashboardContext context, CancellationToken cancellationToken) => Task.CompletedTask;
+
     public override void Execute()
     {
         Layout = new LayoutPage(Title);
@@ -30,12 +38,13 @@ internal abstract class AgentPage : RazorPage
     private void WriteSignedIn()
     {
         var http = Context.GetHttpContext();
-        if (http.User.Identity?.IsAuthenticated != true)
+        // A host's own sign-in has its own way out; /logout is the dashboard's.
+        if (http.User.Identity?.IsAuthenticated != true || !Service<AgentDashboardSettings>().BuiltInSignIn)
         {
             return;
         }
         var tokens = http.RequestServices.GetRequiredService<Microsoft.AspNetCore.Antiforgery.IAntiforgery>().GetAndStoreTokens(http);
-        var role = http.User.IsInRole(DashboardSignIn.Operator) ? DashboardSignIn.Operator : DashboardSignIn.Viewer;
+        var role = http.User.IsInRole(AgentDashboardAuthorization.Operator) ? AgentDashboardAuthorization.Operator : AgentDashboardAuthorization.Viewer;
         WriteLiteral($"""
             <form class="agent-signed-in pull-right" method="post" action="/logout" style="margin-top: -50px">
               signed in as <strong>{E(http.User.Identity.Name)}</strong> ({E(role)})
@@ -69,10 +78,19 @@ internal abstract class AgentPage : RazorPage
         _ => "label-warning",
     };
 
-    /// <summary>A query-string value, or null when absent, blank or not storable text (a NUL cannot reach PostgreSQL).</summary>
+    /// <summary>
+    /// A query-string value, or null when absent, blank or holding a NUL (PostgreSQL's text cannot; a decoded query
+    /// string holds no unpaired surrogate, invalid bytes become U+FFFD).
+    /// </summary>
     protected string? QueryValue(string name) =>
-        Query(name) is { Length: > 0 } value && !string.IsNullOrWhiteSpace(value) && StorableText.IsStorable(value) ? value.Trim() : null;
+        Query(name) is { Length: > 0 } value && !string.IsNullOrWhiteSpace(value) && !value.Contains('\0', StringComparison.Ordinal) ? value.Trim() : null;
 
-    protected long? QueryLong(string name) =>
-        long.TryParse(QueryValue(name), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : null;
+    protected long? QueryLong(string name) => Long(QueryValue(name));
+
+    /// <summary><see cref="QueryLong(string)"/> before the page is assigned its context (in <see cref="LoadAsync"/>).</summary>
+    protected static long? QueryLong(DashboardContext context, string name) =>
+        Long(context.Request.GetQuery(name) is { Length: > 0 } value && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null);
+
+    private static long? Long(string? text) =>
+        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : null;
 }

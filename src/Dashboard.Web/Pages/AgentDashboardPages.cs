@@ -6,18 +6,32 @@ namespace AgentWorker.Dashboard.Pages;
 /// <summary>Adds the agent pages ("Agent tasks", "Agent batches") and their menu entries to the Hangfire dashboard.</summary>
 internal static class AgentDashboardPages
 {
-    public static void Register()
+    private static int s_registered;
+
+    /// <summary>
+    /// Hangfire's routes, menu, metrics and job renderers are process-wide: the first call registers the pages, later
+    /// calls (a second app in the same process) do nothing.
+    /// </summary>
+    public static void RegisterOnce()
+    {
+        if (Interlocked.Exchange(ref s_registered, 1) == 0)
+        {
+            Register();
+        }
+    }
+
+    private static void Register()
     {
         AddHomeMetrics();
-        DashboardRoutes.Routes.AddRazorPage("/agent/tasks", _ => new AgentTasksPage());
-        DashboardRoutes.Routes.AddRazorPage("/agent/tasks/(?<id>\\d{1,18})", match => new AgentTaskPage(Id(match)));
-        DashboardRoutes.Routes.AddRazorPage("/agent/batches", _ => new AgentBatchesPage());
-        DashboardRoutes.Routes.AddRazorPage("/agent/batches/(?<id>\\d{1,18})", match => new AgentBatchPage(Id(match)));
+        DashboardRoutes.Routes.Add("/agent/tasks", new AgentPageDispatcher(_ => new AgentTasksPage()));
+        DashboardRoutes.Routes.Add("/agent/tasks/(?<id>\\d{1,18})", new AgentPageDispatcher(match => new AgentTaskPage(Id(match))));
+        DashboardRoutes.Routes.Add("/agent/batches", new AgentPageDispatcher(_ => new AgentBatchesPage()));
+        DashboardRoutes.Routes.Add("/agent/batches/(?<id>\\d{1,18})", new AgentPageDispatcher(match => new AgentBatchPage(Id(match))));
         DashboardRoutes.Routes.Add("/agent/batches/(?<id>\\d{1,18})/results\\.csv", new BatchResultsCsvDispatcher());
-        DashboardRoutes.Routes.AddRazorPage("/agent/pool", _ => new AgentPoolPage());
-        DashboardRoutes.Routes.AddRazorPage("/agent/no-such-job", context => new AgentNotFoundPage("There is no such job: a job id is a number."));
+        DashboardRoutes.Routes.Add("/agent/pool", new AgentPageDispatcher(_ => new AgentPoolPage()));
+        DashboardRoutes.Routes.Add("/agent/no-such-job", new AgentPageDispatcher(_ => new AgentNotFoundPage("There is no such job: a job id is a number.")));
         // Last, so it answers only what no route above takes.
-        DashboardRoutes.Routes.AddRazorPage("/agent/.*", match => new AgentNotFoundPage($"There is no page at {match.Value}."));
+        DashboardRoutes.Routes.Add("/agent/.*", new AgentPageDispatcher(match => new AgentNotFoundPage($"There is no page at {match.Value}.")));
         AddJobPageLink();
         NavigationMenu.Items.Add(page => new MenuItem("Agent tasks", page.Url.To("/agent/tasks"))
         {
@@ -37,14 +51,14 @@ internal static class AgentDashboardPages
     /// Hangfire.PostgreSql answers a job page whose id is not a number with a 500 (it parses the id): such a request is
     /// shown the dashboard's 404 instead.
     /// </summary>
-    public static void UseJobIdCheck(this WebApplication web) => web.Use((context, next) =>
+    public static void UseJobIdCheck(this IApplicationBuilder app, string dashboardPath) => app.Use((context, next) =>
     {
-        const string prefix = "/hangfire/jobs/details/";
+        var prefix = dashboardPath + "/jobs/details/";
         var path = context.Request.Path.Value;
         if (path is not null && path.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)
             && !long.TryParse(path.AsSpan(prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out _))
         {
-            context.Request.Path = "/hangfire/agent/no-such-job";
+            context.Request.Path = dashboardPath + "/agent/no-such-job";
         }
         return next(context);
     });
@@ -66,8 +80,9 @@ internal static class AgentDashboardPages
     /// <summary>The agent's numbers on Hangfire's home page, beside its own.</summary>
     private static void AddHomeMetrics()
     {
+        // Another app in the process may serve a plain Hangfire dashboard (the metrics are process-wide): zeros there.
         static AgentTaskQueries.HomeNumbers Numbers(RazorPage page) =>
-            page.Context.GetHttpContext().RequestServices.GetRequiredService<AgentTaskQueries>().Home();
+            page.Context.GetHttpContext().RequestServices.GetService<AgentTaskQueries>()?.Home() ?? new AgentTaskQueries.HomeNumbers();
         static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
         DashboardMetric[] metrics =
         [
