@@ -81,6 +81,9 @@ public static class AgentJobsServiceCollectionExtensions
         // The mirror first: hosted services stop in reverse order, so it still writes what the executor's shutdown reports.
         services.AddSingleton<HangfireMirror>();
         services.AddHostedService(sp => sp.GetRequiredService<HangfireMirror>());
+        services.AddSingleton<IRunObserver>(sp => sp.GetRequiredService<HangfireMirror>());
+        services.AddSingleton<TaskRunner>();
+        services.AddSingleton<RunCompleter>();
         services.AddSingleton<RunExecutor>();
         services.AddHostedService(sp => sp.GetRequiredService<RunExecutor>());
 

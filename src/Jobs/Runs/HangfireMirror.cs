@@ -25,7 +25,7 @@ internal sealed partial class HangfireMirror(
     IOptions<RunOptions> options,
     IOptions<Llm.LlmOptions> llmOptions,
     TimeProvider time,
-    ILogger<HangfireMirror> logger) : BackgroundService
+    ILogger<HangfireMirror> logger) : BackgroundService, IRunObserver
 {
     private const int MaxBatch = 500;
     private static readonly TimeSpan s_linger = TimeSpan.FromMilliseconds(20);
@@ -51,10 +51,13 @@ internal sealed partial class HangfireMirror(
         TaskOutcome? Outcome = null, TimeSpan Duration = default);
 
     /// <summary>The task's run started (a claim): the job is created if it has none, and shows in Processing.</summary>
-    public void Running(ClaimedTask task) => Post(new MirrorEvent(Kind.Running, task, time.GetUtcNow()));
+    public void Claimed(ClaimedTask task) => Post(new MirrorEvent(Kind.Running, task, time.GetUtcNow()));
 
-    /// <summary>The task waits in the queue until <paramref name="until"/> (a retry, a model at its cap, a hand-back).</summary>
+    /// <summary>The task waits in the queue until <paramref name="until"/> (a model at its cap, a hand-back): Scheduled.</summary>
     public void Waiting(ClaimedTask task, DateTimeOffset until, string reason) => Post(new MirrorEvent(Kind.Waiting, task, until, reason));
+
+    /// <summary>A retry: Scheduled until <paramref name="at"/>, with the failure as the reason.</summary>
+    public void RetryLater(ClaimedTask task, DateTimeOffset at, string reason) => Waiting(task, at, reason);
 
     /// <summary>The task finished. A task cancelled by deleting its job leaves the job as the operator left it.</summary>
     public void Finished(ClaimedTask task, TaskOutcome outcome, string? cancelReason, TimeSpan duration)
