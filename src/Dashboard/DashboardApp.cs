@@ -2,7 +2,7 @@ using AgentWorker.Dashboard.Pages;
 using AgentWorker.Hosting;
 using AgentWorker.Jobs.Hosting;
 using AgentWorker.Jobs.Migrations;
-using AgentWorker.Jobs.Runs;
+using AgentWorker.Jobs.Hangfire;
 using AgentWorker.Jobs.Telemetry;
 using Hangfire;
 using OpenTelemetry.Trace;

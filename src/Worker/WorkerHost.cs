@@ -1,6 +1,7 @@
 using AgentWorker.Hosting;
 using AgentWorker.Jobs.Hosting;
 using AgentWorker.Jobs.Migrations;
+using AgentWorker.Jobs.Hangfire;
 using AgentWorker.Jobs.Runs;
 using AgentWorker.Jobs.Telemetry;
 using Hangfire;

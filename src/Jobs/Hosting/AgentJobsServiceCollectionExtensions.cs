@@ -1,5 +1,6 @@
 using AgentWorker.Jobs.Agent;
 using AgentWorker.Jobs.Batches;
+using AgentWorker.Jobs.Hangfire;
 using AgentWorker.Jobs.Llm;
 using AgentWorker.Jobs.Maintenance;
 using AgentWorker.Jobs.Migrations;
@@ -28,7 +29,8 @@ public static class AgentJobsServiceCollectionExtensions
         services.AddKeyedSingleton(AppDatabase.ListenKey, (_, _) => NpgsqlDataSource.Create(AppDatabase.ForListening(app)));
         services.AddSingleton(sp => new MigrationRunner(
             sp.GetRequiredKeyedService<NpgsqlDataSource>(AppDatabase.Key),
-            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<MigrationRunner>>()));
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<MigrationRunner>>(),
+            [HangfireStorage.Schema]));
         services.AddSingleton(new DefaultModel(configuration[$"{LlmOptions.SectionName}:{nameof(LlmOptions.Model)}"]));
         services.AddSingleton<ITaskClient, TaskClient>();
         services.AddSingleton<IBatchClient, BatchClient>();
@@ -82,20 +84,25 @@ public static class AgentJobsServiceCollectionExtensions
         services.AddSingleton<HangfireMirror>();
         services.AddHostedService(sp => sp.GetRequiredService<HangfireMirror>());
         services.AddSingleton<IRunObserver>(sp => sp.GetRequiredService<HangfireMirror>());
+        services.AddSingleton<RunCapacity>();
         services.AddSingleton<TaskRunner>();
         services.AddSingleton<RunCompleter>();
         services.AddSingleton<RunExecutor>();
         services.AddHostedService(sp => sp.GetRequiredService<RunExecutor>());
 
-        services.AddOptions<BatchOptions>().BindConfiguration(BatchOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<BatchOptions>().BindConfiguration(BatchOptions.SectionName)
+            .Configure<IOptions<RunOptions>>((batches, runs) => batches.PollInterval = runs.Value.PollInterval)
+            .ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(new ConfiguredSchedules(
             configuration.GetSection("Schedules").Get<Dictionary<string, ScheduleDefinition>>() ?? []));
         services.AddSingleton<BatchSignals>();
+        services.AddSingleton<ScheduleStore>();
         services.AddTransient<ScheduleJob>();
         services.AddHostedService<BatchExpander>();
         services.AddHostedService<ScheduleSync>();
         services.AddHostedService<WorkerStatsPublisher>();
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddTransient<RetentionSweep>();
         services.AddTransient<RetentionJob>();
         services.AddHostedService<RetentionSchedule>();
         services.AddSingleton<IReadinessCheck, ModelEndpointCheck>();

@@ -27,6 +27,7 @@ internal sealed partial class RunExecutor(
     [FromKeyedServices(AppDatabase.ListenKey)] NpgsqlDataSource listenSource,
     IOptions<RunOptions> options,
     IOptions<LlmOptions> llmOptions,
+    RunCapacity capacity,
     Telemetry.AgentMetrics metrics,
     TimeProvider time,
     ILogger<RunExecutor> logger) : BackgroundService
@@ -42,7 +43,7 @@ internal sealed partial class RunExecutor(
     private int _saturated;
 
     /// <summary>Runs this process takes on at once (<see cref="RunOptions.Slots"/>).</summary>
-    public int Slots => _options.Slots(llmOptions.Value);
+    public int Slots => capacity.Slots;
 
     /// <summary>Runs in flight now.</summary>
     public int Active => Volatile.Read(ref _active);

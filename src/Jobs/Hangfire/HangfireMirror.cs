@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.Channels;
 using System.Transactions;
+using AgentWorker.Jobs.Runs;
 using AgentWorker.Jobs.Tasks;
 using Hangfire;
 using Hangfire.Server;
@@ -8,9 +9,8 @@ using Hangfire.States;
 using Hangfire.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
-namespace AgentWorker.Jobs.Runs;
+namespace AgentWorker.Jobs.Hangfire;
 
 /// <summary>
 /// Keeps one Hangfire job per agent task true to the task, off the critical path: runs only post events here, and
@@ -22,8 +22,7 @@ namespace AgentWorker.Jobs.Runs;
 internal sealed partial class HangfireMirror(
     JobStorage storage,
     RunStore store,
-    IOptions<RunOptions> options,
-    IOptions<Llm.LlmOptions> llmOptions,
+    RunCapacity capacity,
     TimeProvider time,
     ILogger<HangfireMirror> logger) : BackgroundService, IRunObserver
 {
@@ -273,7 +272,7 @@ internal sealed partial class HangfireMirror(
                 using var connection = storage.GetConnection();
                 if (!announced)
                 {
-                    connection.AnnounceServer(ServerId, new ServerContext { Queues = ["agent runs (executor)"], WorkerCount = options.Value.Slots(llmOptions.Value) });
+                    connection.AnnounceServer(ServerId, new ServerContext { Queues = ["agent runs (executor)"], WorkerCount = capacity.Slots });
                     announced = true;
                 }
                 else
