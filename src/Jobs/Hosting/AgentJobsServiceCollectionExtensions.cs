@@ -84,6 +84,10 @@ public static class AgentJobsServiceCollectionExtensions
         services.AddSingleton<HangfireMirror>();
         services.AddHostedService(sp => sp.GetRequiredService<HangfireMirror>());
         services.AddSingleton<IRunObserver>(sp => sp.GetRequiredService<HangfireMirror>());
+        // One LISTEN connection for the process: the executor and the batch services subscribe to it.
+        services.AddSingleton<ProcessNotifier>();
+        services.AddSingleton<IProcessNotifier>(sp => sp.GetRequiredService<ProcessNotifier>());
+        services.AddHostedService(sp => sp.GetRequiredService<ProcessNotifier>());
         services.AddSingleton<RunCapacity>();
         services.AddSingleton<TaskRunner>();
         services.AddSingleton<RunCompleter>();

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using AgentWorker.Jobs.Llm;
 using AgentWorker.Jobs.Tasks;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -23,8 +22,7 @@ internal sealed partial class RunExecutor(
     RunCompleter completer,
     IEnumerable<IRunObserver> observers,
     ModelWaits waits,
-    Batches.BatchSignals batchSignals,
-    [FromKeyedServices(AppDatabase.ListenKey)] NpgsqlDataSource listenSource,
+    IProcessNotifier notifier,
     IOptions<RunOptions> options,
     IOptions<LlmOptions> llmOptions,
     RunCapacity capacity,
@@ -52,7 +50,9 @@ internal sealed partial class RunExecutor(
     {
         LogSlots(Slots, _options.MaxRuns, llmOptions.Value.MaxSockets, ProcessInstance.Id);
         using var beats = new CancellationTokenSource();
-        var listening = ListenAsync(stoppingToken);
+        // After a reconnect the loop claims at once: a NOTIFY may have been missed; a missed cancel is caught by the next heartbeat.
+        using var due = notifier.Subscribe(TasksChannel, Wake, resync: Wake);
+        using var cancelled = notifier.Subscribe(CancelChannel, BeatNow);
         var heartbeat = HeartbeatAsync(beats.Token);
         try
         {
@@ -70,7 +70,6 @@ internal sealed partial class RunExecutor(
             await Task.WhenAll(running.Select(r => r.Completion ?? Task.CompletedTask));
             await beats.CancelAsync();
             await heartbeat;
-            await listening;
         }
     }
 
