@@ -1,4 +1,4 @@
-using AgentWorker.Jobs.Migrations;
+using AgentWorker.Jobs.Tasks;
 using Hangfire.PostgreSql;
 using Npgsql;
 

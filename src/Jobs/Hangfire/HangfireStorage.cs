@@ -1,4 +1,4 @@
-using AgentWorker.Jobs.Migrations;
+using AgentWorker.Jobs.Tasks;
 using Hangfire;
 using Hangfire.PostgreSql;
 
@@ -9,7 +9,7 @@ public static class HangfireStorage
 {
     public const string SchemaName = "hangfire";
 
-    /// <summary>Hangfire's schema, for <see cref="MigrationRunner"/>: installed after the migrations, under their lock.</summary>
+    /// <summary>Hangfire's schema, for the migration runner: installed after the migrations, under their lock.</summary>
     public static ISchemaInstaller Schema { get; } = new HangfireSchema();
 
     /// <summary>Connections of Hangfire's pool when the App connection string sets no <c>Maximum Pool Size</c>.</summary>
@@ -24,7 +24,7 @@ public static class HangfireStorage
     internal static string WithoutWaitingForFlush(string connectionString)
     {
         var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "agent-hangfire" };
-        if (!Tasks.AppDatabase.SetsPoolSize(connectionString))
+        if (!AppDatabase.SetsPoolSize(connectionString))
         {
             // Control workers, the executor's mirror, server heartbeats and the dashboard: a few connections.
             builder.MaxPoolSize = DefaultPoolSize;

@@ -35,6 +35,7 @@ public static class AgentJobsServiceCollectionExtensions
         services.AddSingleton<ITaskClient, TaskClient>();
         services.AddSingleton<IBatchClient, BatchClient>();
         services.AddSingleton<Readiness>();
+        services.Configure<ServiceInstance>(instance => instance.Id = ProcessInstance.Id);
         services.AddSingleton(TimeProvider.System);
         return services;
     }
@@ -59,6 +60,7 @@ public static class AgentJobsServiceCollectionExtensions
         // The meters come from IMeterFactory: a generic host registers it, a bare ServiceCollection gets it here.
         services.AddMetrics();
         services.AddSingleton<AgentMetrics>();
+        services.AddSingleton<RunMetrics>();
         // One long-lived client; pooled connections are renewed so DNS changes are seen.
         services.AddSingleton(sp => new HttpResponsesClient(
             new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan },

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using AgentWorker.Jobs.Tasks;
-using AgentWorker.Jobs.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -15,7 +14,7 @@ namespace AgentWorker.Jobs.Runs;
 internal sealed partial class RunCompleter(
     RunStore store,
     IEnumerable<IRunObserver> observers,
-    Telemetry.AgentMetrics metrics,
+    RunMetrics metrics,
     IOptions<RunOptions> options,
     TimeProvider time,
     ILogger<RunCompleter> logger)
@@ -47,7 +46,7 @@ internal sealed partial class RunCompleter(
             case RunResult.RetryLater(var failure, var delay):
                 var code = RunRetries.ErrorCode(failure);
                 LogRetrying(failure, task.Id, task.Retries + 1, _options.MaxRetries, delay.TotalSeconds);
-                AgentTelemetry.Failed(activity, failure);
+                RunTelemetry.Failed(activity, failure);
                 if (await StoreEndAsync(run, () => store.RetryAsync(task.Id, task.Owner, delay, code, failure.Message, CancellationToken.None)))
                 {
                     var reason = string.Create(CultureInfo.InvariantCulture,
@@ -84,7 +83,7 @@ internal sealed partial class RunCompleter(
             return;
         }
         LogFinished(task.Id, outcome.Status, outcome.Steps, result.Name);
-        AgentTelemetry.RunDone(activity, outcome);
+        RunTelemetry.RunDone(activity, outcome);
         metrics.TaskFinished(outcome);
         var stored = outcome with { ErrorMessage = finished.ErrorMessage ?? outcome.ErrorMessage };
         Raise(o => o.Finished(task, stored, finished.CancelReason, run.Clock.Elapsed));

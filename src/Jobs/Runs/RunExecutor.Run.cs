@@ -1,4 +1,3 @@
-using AgentWorker.Jobs.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace AgentWorker.Jobs.Runs;
@@ -10,7 +9,7 @@ internal sealed partial class RunExecutor
     {
         var task = run.Task;
         // The run's span: the model turns and tool calls below are its children.
-        using var activity = AgentTelemetry.StartRun(task.Id, task.Attempt, task.Model ?? llmOptions.Value.Model, task.TraceParent);
+        using var activity = RunTelemetry.StartRun(task.Id, task.Attempt, task.Model ?? llmOptions.Value.Model, task.TraceParent);
         if (task.QueueWaitSeconds is { } waited)
         {
             metrics.QueueWait(waited);
@@ -23,7 +22,7 @@ internal sealed partial class RunExecutor
         catch (Exception ex)
         {
             // Never lost: the claim expires and the task is taken over, resuming after its last stored step.
-            AgentTelemetry.Failed(activity, ex);
+            RunTelemetry.Failed(activity, ex);
             LogWriteFailed(ex, run.Id);
         }
         finally

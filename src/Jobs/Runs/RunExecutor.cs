@@ -26,7 +26,7 @@ internal sealed partial class RunExecutor(
     IOptions<RunOptions> options,
     IOptions<LlmOptions> llmOptions,
     RunCapacity capacity,
-    Telemetry.AgentMetrics metrics,
+    RunMetrics metrics,
     TimeProvider time,
     ILogger<RunExecutor> logger) : BackgroundService
 {

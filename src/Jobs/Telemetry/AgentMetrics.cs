@@ -6,9 +6,9 @@ using AgentWorker.Jobs.Tasks;
 namespace AgentWorker.Jobs.Telemetry;
 
 /// <summary>
-/// The worker's instruments on <see cref="System.Diagnostics.Metrics"/>: tasks by outcome, how long a due task waited
-/// for its run, step durations, and the GenAI client metrics (operation duration, token usage) with the time to the
-/// first event of a turn. Meter <c>AgentWorker.Runs</c>, and <c>AgentWorker.Llm</c> for the model side (beside the
+/// The worker's instruments on <see cref="System.Diagnostics.Metrics"/>: step durations, and the GenAI client metrics (operation duration, token usage) with the time to the
+/// first event of a turn (tasks by outcome and the queue wait are the runs', <c>Runs/RunMetrics</c>). Meter
+/// <c>AgentWorker.Runs</c>, and <c>AgentWorker.Llm</c> for the model side (beside the
 /// socket pool's gauges, <see cref="SocketPoolMetrics"/>). Durations are in seconds, as OpenTelemetry's conventions ask.
 /// </summary>
 internal sealed class AgentMetrics
@@ -19,8 +19,6 @@ internal sealed class AgentMetrics
     private static readonly double[] s_durationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
     private static readonly long[] s_tokenBuckets = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304];
 
-    private readonly Counter<long> _tasksFinished;
-    private readonly Histogram<double> _queueWait;
     private readonly Histogram<double> _stepDuration;
     private readonly Histogram<double> _operationDuration;
     private readonly Histogram<long> _tokenUsage;
@@ -31,11 +29,6 @@ internal sealed class AgentMetrics
         ArgumentNullException.ThrowIfNull(meters);
         var runs = meters.Create(RunsMeterName);
         var llm = meters.Create(SocketPoolMetrics.MeterName);
-        _tasksFinished = runs.CreateCounter<long>("agent.tasks.finished", "{task}",
-            "Task runs that ended, by agent.task.status (succeeded, failed, cancelled) and error.type");
-        _queueWait = runs.CreateHistogram("agent.task.queue_wait", "s",
-            "From when a task came due (enqueued, its run_at, its retry) to its run's start",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_durationBuckets });
         _stepDuration = runs.CreateHistogram("agent.step.duration", "s",
             "One step of a run: a model turn or a tool call (agent.step.kind, gen_ai.tool.name)",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_durationBuckets });
@@ -47,19 +40,6 @@ internal sealed class AgentMetrics
             "From sending a turn's request to its first output event (time to first token)",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_durationBuckets });
     }
-
-    public void TaskFinished(TaskOutcome outcome)
-    {
-        var tags = new TagList { { "agent.task.status", outcome.Status } };
-        if (outcome.ErrorCode is not null)
-        {
-            // Only on failures, as OpenTelemetry's conventions ask: no empty label on every success.
-            tags.Add("error.type", outcome.ErrorCode);
-        }
-        _tasksFinished.Add(1, tags);
-    }
-
-    public void QueueWait(double seconds) => _queueWait.Record(Math.Max(0, seconds));
 
     /// <summary>A model turn that completed: its duration, tokens and time to the first event.</summary>
     public void ModelTurn(string model, TurnRecord record, double seconds)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Resources;
@@ -35,7 +36,9 @@ public static class OpenTelemetryExport
             {
                 if (!named)
                 {
-                    resource.AddService(serviceName, serviceInstanceId: Runs.ProcessInstance.Id);
+                    // The instance id is the process's own (registered with the worker's services), not a fresh one.
+                    resource.AddService(serviceName, autoGenerateServiceInstanceId: false)
+                        .AddDetector(sp => new ServiceInstance.Detector(sp.GetService<IOptions<ServiceInstance>>()?.Value.Id));
                 }
             })
             .WithTracing(traces =>

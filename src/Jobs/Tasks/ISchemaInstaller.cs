@@ -1,9 +1,9 @@
 using Npgsql;
 
-namespace AgentWorker.Jobs.Migrations;
+namespace AgentWorker.Jobs.Tasks;
 
 /// <summary>
-/// The schema of a library the worker uses (Hangfire's), installed by <see cref="MigrationRunner"/> after the migrations,
+/// The schema of a library the worker uses (Hangfire's), installed by the migration runner after the migrations,
 /// under the same lock, so processes that start together do not race to create it.
 /// </summary>
 public interface ISchemaInstaller
