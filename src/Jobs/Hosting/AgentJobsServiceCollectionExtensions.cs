@@ -35,7 +35,7 @@ public static class AgentJobsServiceCollectionExtensions
         services.AddSingleton<ITaskClient, TaskClient>();
         services.AddSingleton<IBatchClient, BatchClient>();
         services.AddSingleton<Readiness>();
-        services.Configure<ServiceInstance>(instance => instance.Id = ProcessInstance.Id);
+        services.AddSingleton(new ServiceInstance(ProcessInstance.Id));
         services.AddSingleton(TimeProvider.System);
         return services;
     }

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Resources;
@@ -31,14 +30,14 @@ public static class OpenTelemetryExport
             return false;
         }
         var named = !string.IsNullOrWhiteSpace(configuration["OTEL_SERVICE_NAME"]);
+        // The process's own id, registered with the worker's services before this call (null: a fresh one).
+        var instance = services.LastOrDefault(d => d.ServiceType == typeof(ServiceInstance))?.ImplementationInstance as ServiceInstance;
         services.AddOpenTelemetry()
             .ConfigureResource(resource =>
             {
                 if (!named)
                 {
-                    // The instance id is the process's own (registered with the worker's services), not a fresh one.
-                    resource.AddService(serviceName, autoGenerateServiceInstanceId: false)
-                        .AddDetector(sp => new ServiceInstance.Detector(sp.GetService<IOptions<ServiceInstance>>()?.Value.Id));
+                    resource.AddService(serviceName, serviceInstanceId: instance?.Id);
                 }
             })
             .WithTracing(traces =>
