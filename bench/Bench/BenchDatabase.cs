@@ -32,7 +32,7 @@ internal sealed class BenchDatabase : IAsyncDisposable
         await ExecuteAsync(admin, $"create database {db.Name}");
         await using (var dataSource = NpgsqlDataSource.Create(db.ConnectionString))
         {
-            await new MigrationRunner(dataSource, NullLogger<MigrationRunner>.Instance).MigrateAsync(Migration.Embedded, CancellationToken.None);
+            await new MigrationRunner(dataSource, NullLogger<MigrationRunner>.Instance, [AgentWorker.Jobs.Hangfire.HangfireStorage.Schema]).MigrateAsync(Migration.Embedded, CancellationToken.None);
         }
         await ExecuteAsync(db.ConnectionString, await File.ReadAllTextAsync(Path.Combine(root, "scripts", "demo-data.sql")));
         await ExecuteAsync(db.ConnectionString, ReaderRole.CreateSql("agent_reader", ["shop"], db.Name, ReaderPassword));

@@ -76,9 +76,10 @@ internal static class StorageScenario
     private static async Task<(Sweep Sweep, Pickup During)> SweepWhilePickingUpAsync(BenchDatabase db, HostedWorker worker, RetentionOptions options,
         int restFactor)
     {
-        var job = new RetentionJob(worker.Services.GetRequiredKeyedService<NpgsqlDataSource>(AppDatabase.Key),
-            worker.Services.GetRequiredService<Hangfire.JobStorage>(), Options.Create(options),
-            NullLogger<RetentionJob>.Instance) { RestFactor = restFactor };
+        var job = new AgentWorker.Jobs.Hangfire.RetentionJob(
+            new RetentionSweep(worker.Services.GetRequiredKeyedService<NpgsqlDataSource>(AppDatabase.Key), Options.Create(options),
+                NullLogger<RetentionSweep>.Instance) { RestFactor = restFactor },
+            worker.Services.GetRequiredService<Hangfire.JobStorage>());
         // Old rows are cold: a checkpoint has passed since they were written, so removing them logs full pages.
         await BenchDatabase.ExecuteAsync(db.ConnectionString, "checkpoint");
         var walBefore = await db.ScalarAsync<string>("select pg_current_wal_lsn()::text");

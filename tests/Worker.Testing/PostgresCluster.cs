@@ -43,7 +43,7 @@ public sealed class PostgresCluster : IAsyncDisposable
         try
         {
             await using var dataSource = NpgsqlDataSource.Create(cluster.AdminConnectionString);
-            await new MigrationRunner(dataSource, NullLogger<MigrationRunner>.Instance).MigrateAsync(Migration.Embedded, cancellationToken);
+            await new MigrationRunner(dataSource, NullLogger<MigrationRunner>.Instance, [AgentWorker.Jobs.Hangfire.HangfireStorage.Schema]).MigrateAsync(Migration.Embedded, cancellationToken);
             await using var seed = dataSource.CreateCommand(await File.ReadAllTextAsync(Repository.File("scripts/demo-data.sql"), cancellationToken));
             await seed.ExecuteNonQueryAsync(cancellationToken);
             await using var reader = dataSource.CreateCommand(Jobs.Tools.ReaderRole.CreateSql(ReaderLogin, ["shop"], Database, ReaderPassword));

@@ -67,7 +67,7 @@ internal static class AgentDashboardPages
     private static void AddJobPageLink() =>
         Hangfire.GlobalConfigurationExtensions.UseJobDetailsRenderer(Hangfire.GlobalConfiguration.Configuration, 10, dto =>
         {
-            if (dto.JobDetails?.Job is not { } job || job.Type != typeof(AgentWorker.Jobs.Runs.AgentTaskJob) || job.Args is not [long taskId, ..])
+            if (dto.JobDetails?.Job is not { } job || job.Type != typeof(AgentWorker.Jobs.Hangfire.AgentTaskJob) || job.Args is not [long taskId, ..])
             {
                 return new NonEscapedString("");
             }

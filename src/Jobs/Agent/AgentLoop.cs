@@ -38,26 +38,8 @@ internal sealed class AgentLoop(
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(steps);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (task.Deadline is { } until)
-        {
-            var left = new DateTimeOffset(DateTime.SpecifyKind(until, DateTimeKind.Utc)) - _time.GetUtcNow();
-            if (left < TimeSpan.FromDays(30))
-            {
-                // Farther than that (even a stored 'infinity') the deadline cannot come during the run.
-                deadline.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
-            }
-        }
-        var run = new Run(this, task, steps);
-        try
-        {
-            return await run.ExecuteAsync(checkpoint, deadline.Token);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && deadline.IsCancellationRequested)
-        {
-            return TaskOutcome.Failed(ErrorCodes.Deadline, $"The task passed its deadline ({task.Deadline:O}) after {run.Steps} steps.",
-                run.Steps);
-        }
+        // The deadline is the run's: it cancels this token (Runs/TaskRunner).
+        return await new Run(this, task, steps).ExecuteAsync(checkpoint, cancellationToken);
     }
 
     /// <summary>The state of one run: the conversation, the step counter.</summary>

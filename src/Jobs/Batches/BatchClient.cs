@@ -46,10 +46,10 @@ internal sealed partial class BatchClient([FromKeyedServices(AppDatabase.Key)] N
         ArgumentNullException.ThrowIfNull(request);
         RequireStorable(request.Name, request.Prompts, request.Template, request.SourceSql, request.Instructions, request.Model, request.FollowUp);
         // Traced, the tasks of a prompt list carry the trace.
-        using var activity = Telemetry.AgentTelemetry.StartEnqueue(request.Model);
+        using var activity = TaskTelemetry.StartEnqueue(request.Model);
         activity?.SetTag("agent.batch.name", request.Name);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var id = await RefusalsNamedAsync(() => connection.ExecuteScalarAsync<long>(new CommandDefinition(Telemetry.AgentTelemetry.Traced("""
+        var id = await RefusalsNamedAsync(() => connection.ExecuteScalarAsync<long>(new CommandDefinition(TaskTelemetry.Traced("""
             select agent.enqueue_batch(name => @Name, prompts => @prompts, template => @Template, source_sql => @SourceSql,
                 instructions => @Instructions, model => @Model, priority => @Priority, max_steps => @MaxSteps,
                 deadline => @deadline, follow_up => @FollowUp, idempotency_key => @IdempotencyKey)

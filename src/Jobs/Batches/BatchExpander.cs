@@ -1,4 +1,3 @@
-using AgentWorker.Jobs.Runs;
 using AgentWorker.Jobs.Tasks;
 using AgentWorker.Jobs.Tools;
 using Dapper;
@@ -22,7 +21,6 @@ internal sealed partial class BatchExpander(
     ReadOnlySql sql,
     BatchSignals signals,
     IOptions<BatchOptions> options,
-    IOptions<RunOptions> runOptions,
     TimeProvider time,
     ILogger<BatchExpander> logger) : BackgroundService
 {
@@ -49,7 +47,7 @@ internal sealed partial class BatchExpander(
             {
                 LogExpandFailed(ex);
             }
-            await signals.WaitForBatchAsync(runOptions.Value.PollInterval, time, stoppingToken);
+            await signals.WaitForBatchAsync(options.Value.PollInterval, time, stoppingToken);
         }
     }
 

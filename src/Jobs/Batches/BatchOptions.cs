@@ -25,4 +25,10 @@ public sealed class BatchOptions
     /// </summary>
     [Range(1_000, 2_000_000_000, ErrorMessage = "Batches:MaxTotalChars (environment Batches__MaxTotalChars) must be between 1000 and 2000000000.")]
     public int MaxTotalChars { get; set; } = 20_000_000;
+
+    /// <summary>
+    /// The fallback poll for pending template batches, when no NOTIFY arrives: the worker's <c>Worker:PollInterval</c>,
+    /// set at registration (not a setting of its own).
+    /// </summary>
+    internal TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -1,18 +1,35 @@
 using System.Threading.Channels;
+using AgentWorker.Jobs.Tasks;
 
 namespace AgentWorker.Jobs.Batches;
 
 /// <summary>
-/// Wake-ups for the batch services, raised by the executor's LISTEN connection (<c>agent_batches</c>: a template batch
+/// Wake-ups for the batch services, raised by the process's LISTEN connection (<c>agent_batches</c>: a template batch
 /// is pending; <c>agent_schedules</c>: a schedule changed) and after it reconnects (a NOTIFY may have been missed).
 /// </summary>
-internal sealed class BatchSignals
+internal sealed class BatchSignals : IDisposable
 {
     public const string BatchesChannel = "agent_batches";
     public const string SchedulesChannel = "agent_schedules";
 
     private readonly Channel<bool> _batches = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Channel<bool> _schedules = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    private readonly IDisposable _batchesSubscription;
+    private readonly IDisposable _schedulesSubscription;
+
+    public BatchSignals(IProcessNotifier notifier)
+    {
+        ArgumentNullException.ThrowIfNull(notifier);
+        _batchesSubscription = notifier.Subscribe(BatchesChannel, BatchPending, resync: BatchPending);
+        _schedulesSubscription = notifier.Subscribe(SchedulesChannel, SchedulesChanged, resync: SchedulesChanged);
+    }
+
+    public void Dispose()
+    {
+        _batchesSubscription.Dispose();
+        _schedulesSubscription.Dispose();
+    }
 
     public void BatchPending() => _batches.Writer.TryWrite(true);
 

@@ -1,6 +1,7 @@
 using AgentWorker;
 using AgentWorker.Jobs.Agent;
 using AgentWorker.Jobs.Batches;
+using AgentWorker.Jobs.Hangfire;
 using AgentWorker.Jobs.Hosting;
 using AgentWorker.Jobs.Llm;
 using AgentWorker.Jobs.Maintenance;
@@ -43,13 +44,15 @@ public static class AgentWorkerServiceCollectionExtensions
         services.TryAddKeyedSingleton(AppDatabase.ListenKey, (_, _) => NpgsqlDataSource.Create(AppDatabase.ForListening(app)));
         services.TryAddSingleton(sp => new MigrationRunner(
             sp.GetRequiredKeyedService<NpgsqlDataSource>(AppDatabase.Key),
-            sp.GetRequiredService<Logging.ILogger<MigrationRunner>>()));
+            sp.GetRequiredService<Logging.ILogger<MigrationRunner>>(),
+            [HangfireStorage.Schema]));
         services.AddOptions<SchemaOptions>().Bind(configuration.GetSection(RunOptions.SectionName));
         // First of the hosted services: hosted services start in registration order.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SchemaOnStart>());
         services.TryAddSingleton(new DefaultModel(configuration[$"{LlmOptions.SectionName}:{nameof(LlmOptions.Model)}"]));
         services.TryAddSingleton<ITaskClient, TaskClient>();
         services.TryAddSingleton<IBatchClient, BatchClient>();
+        services.TryAddSingleton(new ServiceInstance(ProcessInstance.Id));
         services.TryAddSingleton(TimeProvider.System);
         return services;
     }
@@ -106,7 +109,7 @@ public static class AgentWorkerServiceCollectionExtensions
         services.TryAddSingleton<SocketPoolMetrics>();
         // The meters come from IMeterFactory: a generic host registers it, a bare ServiceCollection gets it here.
         services.AddMetrics();
-        services.TryAddSingleton<AgentMetrics>();
+        services.TryAddSingleton<RunMetrics>();
         // One long-lived client; pooled connections are renewed so DNS changes are seen.
         services.TryAddSingleton(sp => new HttpResponsesClient(
             new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan },
@@ -132,18 +135,29 @@ public static class AgentWorkerServiceCollectionExtensions
         // The mirror first: hosted services stop in reverse order, so it still writes what the executor's shutdown reports.
         services.TryAddSingleton<HangfireMirror>();
         services.AddHostedService(sp => sp.GetRequiredService<HangfireMirror>());
+        services.TryAddSingleton<IRunObserver>(sp => sp.GetRequiredService<HangfireMirror>());
+        // One LISTEN connection for the process: the executor and the batch services subscribe to it.
+        services.TryAddSingleton<ProcessNotifier>();
+        services.TryAddSingleton<IProcessNotifier>(sp => sp.GetRequiredService<ProcessNotifier>());
+        services.AddHostedService(sp => sp.GetRequiredService<ProcessNotifier>());
+        services.TryAddSingleton<RunCapacity>();
+        services.TryAddSingleton<TaskRunner>();
+        services.TryAddSingleton<RunCompleter>();
         services.TryAddSingleton<RunExecutor>();
         services.AddHostedService(sp => sp.GetRequiredService<RunExecutor>());
 
         services.AddValidated<BatchOptions>(configuration, BatchOptions.SectionName);
+        services.AddOptions<BatchOptions>().Configure<IOptions<RunOptions>>((batches, runs) => batches.PollInterval = runs.Value.PollInterval);
         services.TryAddSingleton(new ConfiguredSchedules(
             configuration.GetSection("Schedules").Get<Dictionary<string, ScheduleDefinition>>() ?? []));
         services.TryAddSingleton<BatchSignals>();
+        services.TryAddSingleton<ScheduleStore>();
         services.TryAddTransient<ScheduleJob>();
         services.AddHostedService(Built<BatchExpander>);
         services.AddHostedService(Built<ScheduleSync>);
         services.AddHostedService(Built<WorkerStatsPublisher>);
         services.AddValidated<RetentionOptions>(configuration, RetentionOptions.SectionName);
+        services.TryAddTransient<RetentionSweep>();
         services.TryAddTransient<RetentionJob>();
         services.AddHostedService(Built<RetentionSchedule>);
 

@@ -1,4 +1,3 @@
-using AgentWorker.Jobs.Runs;
 using AgentWorker.Jobs.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,7 +9,8 @@ public static class AgentHangfireConfigurationExtensions
 {
     /// <summary>
     /// What the worker adds to Hangfire, on the host's own storage or on <see cref="UseAgentStorage(IGlobalConfiguration, IConfiguration)"/>:
-    /// deleting a task's job in the dashboard cancels the task. Call it in every process whose dashboard or code can delete jobs.
+    /// deleting a task's job in the dashboard cancels the task, and control jobs stored under an earlier version's type
+    /// names still run. Call it in every process whose Hangfire runs or deletes the worker's jobs.
     /// </summary>
     public static IGlobalConfiguration UseAgentWorker(this IGlobalConfiguration configuration, IServiceProvider services)
     {
@@ -18,8 +18,9 @@ public static class AgentHangfireConfigurationExtensions
         ArgumentNullException.ThrowIfNull(services);
         var app = services.GetService<AppConnection>() ?? throw new InvalidOperationException(
             "UseAgentWorker needs the agent worker's services: call services.AddAgentWorker(configuration) (or AddAgentTasks) first.");
-        CancelTaskOnJobDeleted.Register(configuration, app.ConnectionString);
-        return configuration;
+        AgentWorker.Jobs.Hangfire.CancelTaskOnJobDeleted.Register(configuration, app.ConnectionString);
+        // Control jobs stored by an earlier version under their old type names still run, on any storage.
+        return AgentWorker.Jobs.Hangfire.MovedJobTypes.UseMovedJobTypes(configuration);
     }
 
     /// <summary>
@@ -30,7 +31,7 @@ public static class AgentHangfireConfigurationExtensions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(appConfiguration);
-        return AgentWorker.Jobs.Hosting.HangfireStorage.UseAgentStorage(configuration,
+        return AgentWorker.Jobs.Hangfire.HangfireStorage.UseAgentStorage(configuration,
             AgentWorkerServiceCollectionExtensions.AppConnectionString(appConfiguration));
     }
 }

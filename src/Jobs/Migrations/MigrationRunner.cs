@@ -1,7 +1,5 @@
-using AgentWorker.Jobs.Hosting;
 using AgentWorker.Jobs.Tasks;
 using Dapper;
-using Hangfire.PostgreSql;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -9,12 +7,21 @@ namespace AgentWorker.Jobs.Migrations;
 
 /// <summary>
 /// Applies forward-only SQL files in order, one transaction each, recording name and checksum in
-/// <c>agent.schema_migrations</c>, then installs Hangfire's schema. A lock on <see cref="AppLock.MigrationTable"/>
+/// <c>agent.schema_migrations</c>, then installs the schemas of the libraries the worker uses (<see cref="ISchemaInstaller"/>:
+/// Hangfire's). A lock on <see cref="AppLock.MigrationTable"/>
 /// serializes processes that start together (not an advisory lock: any login of the database could hold that one and
 /// stall every start-up); a process waits for it at most <see cref="LockWait"/>, then fails naming who holds it.
 /// </summary>
-public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger<MigrationRunner> logger)
+public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger<MigrationRunner> logger, IEnumerable<ISchemaInstaller> installers)
 {
+    /// <summary>The migrations alone, no other schema.</summary>
+    public MigrationRunner(NpgsqlDataSource dataSource, ILogger<MigrationRunner> logger)
+        : this(dataSource, logger, [])
+    {
+    }
+
+    private readonly ISchemaInstaller[] _installers = [.. installers];
+
     /// <summary>How long a process waits for another one's migrations. Default 5 minutes.</summary>
     public TimeSpan LockWait { get; init; } = TimeSpan.FromMinutes(5);
 
@@ -55,8 +62,11 @@ public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger
                 await ApplyAsync(connection, migration, cancellationToken);
                 appliedNow.Add(migration.Name);
             }
-            // Hangfire's own schema, under the same lock: its installer is not safe when processes start together.
-            PostgreSqlObjectsInstaller.Install(connection, HangfireStorage.SchemaName);
+            // The libraries' own schemas, under the same lock: Hangfire's installer is not safe when processes start together.
+            foreach (var installer in _installers)
+            {
+                await installer.InstallAsync(connection, cancellationToken);
+            }
             return appliedNow;
         }
     }

@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
-using AgentWorker.Jobs.Batches;
 using Npgsql;
 
 namespace AgentWorker.Jobs.Runs;
@@ -8,66 +7,12 @@ namespace AgentWorker.Jobs.Runs;
 internal sealed partial class RunExecutor
 {
     /// <summary>
-    /// One unpooled connection LISTENs on <c>agent_tasks</c> (work is due: claim) and <c>agent_cancel</c> (some task was
-    /// cancelled: beat now, which reads the cancel flags of this process's runs). A notification only wakes: its
-    /// payload is never read, since any login of the database may send one on any channel. After a reconnect the loop
-    /// claims at once: a NOTIFY may have been missed; a missed cancel is caught by the next heartbeat.
+    /// Some task was cancelled (<c>agent_cancel</c>): beat now, which reads the cancel flags of this process's runs. The
+    /// notification only wakes: any login of the database may send one.
     /// </summary>
-    private async Task ListenAsync(CancellationToken stoppingToken)
+    private void BeatNow()
     {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await using var connection = await listenSource.OpenConnectionAsync(stoppingToken);
-                connection.Notification += (_, e) => OnNotification(e.Channel);
-                await using (var listen = new NpgsqlCommand(
-                    $"LISTEN {TasksChannel}; LISTEN {CancelChannel}; LISTEN {BatchSignals.BatchesChannel}; LISTEN {BatchSignals.SchedulesChannel}", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                }
-                Wake();
-                batchSignals.BatchPending();
-                batchSignals.SchedulesChanged();
-                while (true)
-                {
-                    await connection.WaitAsync(stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or System.IO.IOException)
-            {
-                LogListenFailed(ex);
-                try
-                {
-                    await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        }
-    }
-
-    private void OnNotification(string channel)
-    {
-        if (channel == TasksChannel)
-        {
-            Wake();
-        }
-        else if (channel == BatchSignals.BatchesChannel)
-        {
-            batchSignals.BatchPending();
-        }
-        else if (channel == BatchSignals.SchedulesChannel)
-        {
-            batchSignals.SchedulesChanged();
-        }
-        else if (channel == CancelChannel && !_runs.IsEmpty)
+        if (!_runs.IsEmpty)
         {
             _beatNow.Writer.TryWrite(true);
         }
@@ -163,9 +108,6 @@ internal sealed partial class RunExecutor
 
     [LoggerMessage(EventId = 3200, Level = LogLevel.Information, Message = "Task {TaskId}: cancel requested, stopping its run")]
     private partial void LogCancelled(long taskId);
-
-    [LoggerMessage(EventId = 3201, Level = LogLevel.Warning, Message = "The executor's LISTEN connection failed; reconnecting")]
-    private partial void LogListenFailed(Exception exception);
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Heartbeat for {Runs} runs failed")]
     private partial void LogHeartbeatFailed(Exception exception, int runs);

@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
-using AgentWorker.Jobs.Agent;
 using AgentWorker.Jobs.Llm;
 using AgentWorker.Jobs.Tasks;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -16,18 +14,19 @@ namespace AgentWorker.Jobs.Runs;
 /// tasks straight from <c>agent.tasks</c> (as many as it has free slots, in one statement) when a NOTIFY says there
 /// is work, when a run ends while every slot was busy, when the next <c>run_at</c> comes, or on the fallback poll.
 /// Each run heartbeats through one statement per process per interval, and ends in exactly one guarded write.
-/// Hangfire is told of every step of a task's life off the critical path (<see cref="HangfireMirror"/>).
+/// Every step of a task's life is told to the run observers (<see cref="IRunObserver"/>: the Hangfire mirror).
 /// </summary>
 internal sealed partial class RunExecutor(
     RunStore store,
-    AgentLoop loop,
-    HangfireMirror mirror,
+    TaskRunner runner,
+    RunCompleter completer,
+    IEnumerable<IRunObserver> observers,
     ModelWaits waits,
-    Batches.BatchSignals batchSignals,
-    [FromKeyedServices(AppDatabase.ListenKey)] NpgsqlDataSource listenSource,
+    IProcessNotifier notifier,
     IOptions<RunOptions> options,
     IOptions<LlmOptions> llmOptions,
-    Telemetry.AgentMetrics metrics,
+    RunCapacity capacity,
+    RunMetrics metrics,
     TimeProvider time,
     ILogger<RunExecutor> logger) : BackgroundService
 {
@@ -37,11 +36,12 @@ internal sealed partial class RunExecutor(
     private readonly ConcurrentDictionary<long, TaskRun> _runs = new();
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly RunOptions _options = options.Value;
+    private readonly IRunObserver[] _observers = [.. observers];
     private int _active;
     private int _saturated;
 
     /// <summary>Runs this process takes on at once (<see cref="RunOptions.Slots"/>).</summary>
-    public int Slots => _options.Slots(llmOptions.Value);
+    public int Slots => capacity.Slots;
 
     /// <summary>Runs in flight now.</summary>
     public int Active => Volatile.Read(ref _active);
@@ -50,7 +50,9 @@ internal sealed partial class RunExecutor(
     {
         LogSlots(Slots, _options.MaxRuns, llmOptions.Value.MaxSockets, ProcessInstance.Id);
         using var beats = new CancellationTokenSource();
-        var listening = ListenAsync(stoppingToken);
+        // After a reconnect the loop claims at once: a NOTIFY may have been missed; a missed cancel is caught by the next heartbeat.
+        using var due = notifier.Subscribe(TasksChannel, Wake, resync: Wake);
+        using var cancelled = notifier.Subscribe(CancelChannel, BeatNow);
         var heartbeat = HeartbeatAsync(beats.Token);
         try
         {
@@ -68,7 +70,6 @@ internal sealed partial class RunExecutor(
             await Task.WhenAll(running.Select(r => r.Completion ?? Task.CompletedTask));
             await beats.CancelAsync();
             await heartbeat;
-            await listening;
         }
     }
 
@@ -140,13 +141,11 @@ internal sealed partial class RunExecutor(
 
     private async Task SnoozeAsync(List<ClaimedTask> tasks, CancellationToken cancellationToken)
     {
-        var wait = waits.Next();
-        await store.SnoozeAsync([.. tasks.Select(t => t.Id)], [.. tasks.Select(t => t.Owner)], wait, cancellationToken);
         foreach (var task in tasks)
         {
-            var model = task.Model ?? llmOptions.Value.Model ?? "";
-            mirror.Waiting(task, time.GetUtcNow() + wait, $"model {model} is at its concurrency cap");
-            LogWaitingForModel(task.Id, model, wait.TotalMilliseconds);
+            cancellationToken.ThrowIfCancellationRequested();
+            using var run = new TaskRun(task);
+            await completer.CompleteAsync(run, new RunResult.Snoozed(waits.Next(), task.Model ?? llmOptions.Value.Model ?? ""), activity: null);
         }
     }
 
@@ -160,7 +159,10 @@ internal sealed partial class RunExecutor(
         }
         _runs[task.Id] = run;
         Interlocked.Increment(ref _active);
-        mirror.Running(task);
+        foreach (var observer in _observers)
+        {
+            observer.Claimed(task);
+        }
         if (task.CancelRequested)
         {
             run.RequestStop(StopReason.Cancelled);
@@ -197,7 +199,4 @@ internal sealed partial class RunExecutor(
 
     [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Stopping: handing {Count} runs back to the queue")]
     private partial void LogShuttingDown(int count);
-
-    [LoggerMessage(EventId = 3007, Level = LogLevel.Debug, Message = "Task {TaskId}: model {Model} at its cap; retry in {WaitMs:F0} ms")]
-    private partial void LogWaitingForModel(long taskId, string model, double waitMs);
 }

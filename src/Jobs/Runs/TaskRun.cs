@@ -3,7 +3,7 @@ namespace AgentWorker.Jobs.Runs;
 /// <summary>
 /// One run of one claimed task, from claim to its single write. A stop asked from outside (a cancel, the process
 /// stopping, the claim lost) is recorded once, first come first served, and cancels the run's token; how the run then
-/// ends is decided once, in <see cref="RunExecutor"/>, from that request or from what the loop returned.
+/// ends is decided once, in <see cref="TaskRunner"/>, from that request, the deadline or what the loop returned.
 /// </summary>
 internal sealed class TaskRun(ClaimedTask task) : IDisposable
 {

@@ -35,11 +35,11 @@ internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlData
     {
         ArgumentNullException.ThrowIfNull(request);
         RefuseUnstorableText(request);
-        using var activity = Telemetry.AgentTelemetry.StartEnqueue(request.Model);
+        using var activity = TaskTelemetry.StartEnqueue(request.Model);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         try
         {
-            var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(Telemetry.AgentTelemetry.Traced(EnqueueSql, activity), new
+            var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(TaskTelemetry.Traced(EnqueueSql, activity), new
             {
                 request.Prompt,
                 request.Instructions,
@@ -58,7 +58,7 @@ internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlData
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.InvalidParameterValue or PostgresErrorCodes.CheckViolation)
         {
-            Telemetry.AgentTelemetry.Failed(activity, "invalid_request", ex.MessageText);
+            TaskTelemetry.Failed(activity, "invalid_request", ex.MessageText);
             throw new TaskValidationException(ex.MessageText, ex, FieldNamed(ex.MessageText));
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UniqueViolation && ex.MessageText.Contains("idempotency_key", StringComparison.Ordinal))

@@ -30,12 +30,14 @@ public static class OpenTelemetryExport
             return false;
         }
         var named = !string.IsNullOrWhiteSpace(configuration["OTEL_SERVICE_NAME"]);
+        // The process's own id, registered with the worker's services before this call (null: a fresh one).
+        var instance = services.LastOrDefault(d => d.ServiceType == typeof(ServiceInstance))?.ImplementationInstance as ServiceInstance;
         services.AddOpenTelemetry()
             .ConfigureResource(resource =>
             {
                 if (!named)
                 {
-                    resource.AddService(serviceName, serviceInstanceId: Runs.ProcessInstance.Id);
+                    resource.AddService(serviceName, serviceInstanceId: instance?.Id);
                 }
             })
             .WithTracing(traces =>

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
-using AgentWorker.Jobs.Hosting;
 using AgentWorker.Tests.Infrastructure;
 using Hangfire;
 using Microsoft.AspNetCore.Authentication;
@@ -39,7 +38,7 @@ public sealed class AgentDashboardFrontDoorTests(PostgresServer server) : IAsync
         var builder = Builder();
         builder.Services.AddAuthentication(HostScheme).AddScheme<AuthenticationSchemeOptions, HeaderAuthenticationHandler>(HostScheme, null);
         builder.Services.AddAgentTasks(builder.Configuration);
-        builder.Services.AddHangfire(hangfire => hangfire.UseAgentStorage(_db.ConnectionString));
+        builder.Services.AddHangfire(hangfire => hangfire.UseAgentStorage(builder.Configuration));
         builder.Services.AddAgentDashboard(builder.Configuration, dashboard => dashboard.AuthenticationScheme = HostScheme);
         await using var app = builder.Build();
         app.MapGet("/mine", () => "the host's own");

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using AgentWorker.Jobs.Batches;
+using AgentWorker.Jobs.Hangfire;
 using AgentWorker.Tests.Infrastructure;
 using Hangfire;
 using Hangfire.Storage;
@@ -104,13 +105,16 @@ public sealed class BatchTests(AgentEnvironment env) : IClassFixture<AgentEnviro
         Assert.Equal(1L, await env.Database.ScalarAsync<long>("select count(*) from agent.batches where schedule_name = 'sql-nightly'"));
     }
 
+    private ScheduleSync Sync(ConfiguredSchedules configured) => ActivatorUtilities.CreateInstance<ScheduleSync>(env.WorkerServices,
+        ActivatorUtilities.CreateInstance<ScheduleStore>(env.WorkerServices, configured));
+
     [Fact]
     public async Task Schedule_FromConfiguration_AppearsAtStartUp_IsUpdatedNotDuplicated_AndGoesWithIt()
     {
         var storage = env.WorkerServices.GetRequiredService<JobStorage>();
         async Task StartWithAsync(Dictionary<string, ScheduleDefinition> schedules)
         {
-            var sync = ActivatorUtilities.CreateInstance<ScheduleSync>(env.WorkerServices, new ConfiguredSchedules(schedules));
+            var sync = Sync(new ConfiguredSchedules(schedules));
             await sync.StartAsync(Ct);
             await sync.StopAsync(Ct);
         }
@@ -128,7 +132,7 @@ public sealed class BatchTests(AgentEnvironment env) : IClassFixture<AgentEnviro
         Assert.Equal("config", definedIn);
         Assert.DoesNotContain(RecurringJobs(storage), j => j.Id == "agent-schedule:from-config");
         Assert.Equal(0L, await env.Database.ScalarAsync<long>("select count(*) from agent.schedules where name = 'from-config'"));
-        var bad = ActivatorUtilities.CreateInstance<ScheduleSync>(env.WorkerServices,
+        var bad = Sync(
             new ConfiguredSchedules(new Dictionary<string, ScheduleDefinition> { ["broken"] = new() { Cron = "0 99 * * *", Prompts = ["a"] } }));
         var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => bad.StartAsync(Ct));
         Assert.Contains("Schedules:broken", refused.Message, StringComparison.Ordinal);

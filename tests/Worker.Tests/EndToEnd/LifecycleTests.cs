@@ -125,7 +125,7 @@ public sealed class LifecycleTests(AgentEnvironment env) : IClassFixture<AgentEn
         Assert.Equal("max_steps", badJob.History[0].Reason);
         Assert.Contains("max_steps", badJob.History[0].Data["ExceptionMessage"], StringComparison.Ordinal);
         Assert.True(monitoring.GetStatistics().Succeeded > 0);
-        Assert.Empty(monitoring.EnqueuedJobs(AgentWorker.Jobs.Runs.AgentTaskJob.ControlQueue, 0, 10)); // no worker ever fetches a mirror job
+        Assert.Empty(monitoring.EnqueuedJobs(AgentWorker.Jobs.Hangfire.AgentTaskJob.ControlQueue, 0, 10)); // no worker ever fetches a mirror job
     }
 
     /// <summary>Waits until the task's current mirror job is in <paramref name="state"/>; returns the job id.</summary>

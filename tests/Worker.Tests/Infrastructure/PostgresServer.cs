@@ -60,7 +60,7 @@ public sealed class PostgresServer : IAsyncLifetime
         var template = new NpgsqlConnectionStringBuilder(ConnectionStringFor(_template)) { Pooling = false }.ConnectionString;
         await using (var dataSource = NpgsqlDataSource.Create(template))
         {
-            await new MigrationRunner(dataSource, NullLogger<MigrationRunner>.Instance).MigrateAsync(Migration.Embedded, CancellationToken.None);
+            await new MigrationRunner(dataSource, NullLogger<MigrationRunner>.Instance, [AgentWorker.Jobs.Hangfire.HangfireStorage.Schema]).MigrateAsync(Migration.Embedded, CancellationToken.None);
         }
         await ExecuteAsync(template, await File.ReadAllTextAsync(AgentWorker.Testing.Repository.File("scripts/demo-data.sql")));
         await ExecuteAsync(template, ReaderRole_Sql(_template));

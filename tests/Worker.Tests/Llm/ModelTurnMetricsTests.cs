@@ -39,7 +39,7 @@ public sealed class ModelTurnMetricsTests
 
         Assert.Equal([StepKinds.Model, StepKinds.Tool], seen.Select(s => s.Kind));
         Assert.Single(seen.Select(s => s.Instrument).Distinct());
-        Assert.Equal(AgentMetrics.RunsMeterName, seen[0].Instrument.Meter.Name);
+        Assert.Equal(AgentTelemetry.RunsMeterName, seen[0].Instrument.Meter.Name);
     }
 
     [Fact]

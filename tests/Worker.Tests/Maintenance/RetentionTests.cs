@@ -1,3 +1,4 @@
+using AgentWorker.Jobs.Hangfire;
 using AgentWorker.Jobs.Maintenance;
 using AgentWorker.Jobs.Tasks;
 using AgentWorker.Tests.Infrastructure;
@@ -20,10 +21,9 @@ public sealed class RetentionTests(AgentEnvironment env) : IClassFixture<AgentEn
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private RetentionJob Job(TimeSpan keep, int batchSize = 3) => new(
-        env.WorkerServices.GetRequiredKeyedService<NpgsqlDataSource>(AppDatabase.Key),
-        env.WorkerServices.GetRequiredService<JobStorage>(),
-        Options.Create(new RetentionOptions { FinishedTasks = keep, BatchSize = batchSize }),
-        NullLogger<RetentionJob>.Instance);
+        new RetentionSweep(env.WorkerServices.GetRequiredKeyedService<NpgsqlDataSource>(AppDatabase.Key),
+            Options.Create(new RetentionOptions { FinishedTasks = keep, BatchSize = batchSize }), NullLogger<RetentionSweep>.Instance),
+        env.WorkerServices.GetRequiredService<JobStorage>());
 
     private Task<long> CountAsync(string sql, object? parameters = null) => env.Database.ScalarAsync<long>(sql, parameters);
 

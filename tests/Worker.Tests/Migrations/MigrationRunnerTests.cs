@@ -7,7 +7,8 @@ namespace AgentWorker.Tests.Migrations;
 
 public sealed class MigrationRunnerTests(PostgresServer server)
 {
-    private static MigrationRunner Runner(NpgsqlDataSource dataSource) => new(dataSource, NullLogger<MigrationRunner>.Instance);
+    private static MigrationRunner Runner(NpgsqlDataSource dataSource) =>
+        new(dataSource, NullLogger<MigrationRunner>.Instance, [AgentWorker.Jobs.Hangfire.HangfireStorage.Schema]);
 
     [Fact]
     public async Task MigrateAsync_EmptyDatabase_AppliesEveryFileThenIsANoOp()

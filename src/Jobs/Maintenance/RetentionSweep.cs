@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using AgentWorker.Jobs.Tasks;
 using Dapper;
-using Hangfire;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -11,8 +10,8 @@ using Npgsql;
 namespace AgentWorker.Jobs.Maintenance;
 
 /// <summary>
-/// The retention sweep, a Hangfire recurring job (<c>agent-maintenance:retention</c>, on the Recurring Jobs page, where
-/// an operator may trigger it). It removes finished tasks older than <see cref="RetentionOptions.FinishedTasks"/> with
+/// The retention sweep, run by a recurring job (the Hangfire adapter's <c>RetentionJob</c>, where an operator may
+/// trigger it). It removes finished tasks older than <see cref="RetentionOptions.FinishedTasks"/> with
 /// their steps, oldest first, in transactions of <see cref="RetentionOptions.BatchSize"/> tasks, then the finished
 /// batches none of whose tasks is left. Queued and running tasks are never touched: the rows are chosen and locked in
 /// the deleting statement (<c>FOR UPDATE SKIP LOCKED</c>, status re-checked), so a task retried meanwhile keeps its
@@ -20,14 +19,11 @@ namespace AgentWorker.Jobs.Maintenance;
 /// <see cref="AppLock.RetentionTable"/> (a second run ends at once, "skipped", rather than waiting; not an advisory lock,
 /// which any login of the database could take first and keep retention from ever running).
 /// </summary>
-public sealed partial class RetentionJob(
+public sealed partial class RetentionSweep(
     [FromKeyedServices(AppDatabase.Key)] NpgsqlDataSource dataSource,
-    JobStorage storage,
     IOptions<RetentionOptions> options,
-    ILogger<RetentionJob> logger)
+    ILogger<RetentionSweep> logger)
 {
-    public const string RecurringJobId = "agent-maintenance:retention";
-
     private const string SweepTasksSql = """
         with doomed as (
             select id from agent.tasks
@@ -85,12 +81,12 @@ public sealed partial class RetentionJob(
         public string[] FailedJobs { get; init; } = [];
     }
 
-    [JobDisplayName("Agent retention: remove finished tasks past Retention__FinishedTasks")]
-    [AutomaticRetry(Attempts = 0)]
-    public async Task<string> RunAsync(CancellationToken cancellationToken) => (await SweepAsync(cancellationToken)).ToString();
-
-    /// <summary>One sweep: every finished task past the retention, batch by batch, then the emptied batches.</summary>
-    public async Task<Result> SweepAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// One sweep: every finished task past the retention, batch by batch, then the emptied batches. After each batch
+    /// <paramref name="failedJobsRemoved"/> gets the mirror job ids (<c>hangfire_job_id</c>) of the failed tasks it
+    /// removed: a failed job is kept until someone deletes it, so its mirror lets it go.
+    /// </summary>
+    public async Task<Result> SweepAsync(Action<IReadOnlyList<string>>? failedJobsRemoved, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var clock = Stopwatch.StartNew();
@@ -114,7 +110,10 @@ public sealed partial class RetentionJob(
         {
             var took = Stopwatch.StartNew();
             var swept = await SweepBatchAsync(connection, keep, settings.BatchSize, cancellationToken);
-            ExpireFailedJobs(swept.FailedJobs);
+            if (swept.FailedJobs.Length > 0)
+            {
+                failedJobsRemoved?.Invoke(swept.FailedJobs);
+            }
             tasks += swept.Tasks;
             steps += swept.Steps;
             if (swept.Tasks < settings.BatchSize)
@@ -136,26 +135,6 @@ public sealed partial class RetentionJob(
         var result = new Result(tasks, steps, batches, clock.Elapsed, Skipped: false);
         LogSwept(tasks, steps, batches, clock.Elapsed.TotalSeconds, keep);
         return result;
-    }
-
-    /// <summary>
-    /// Hangfire keeps a failed job until someone deletes it; the mirror job of a failed task that retention removed
-    /// goes now (Hangfire.PostgreSql's expiration manager deletes it on its next pass) rather than linking to nothing.
-    /// Succeeded and deleted jobs expire a day after they ended already.
-    /// </summary>
-    private void ExpireFailedJobs(string[] jobs)
-    {
-        if (jobs.Length == 0)
-        {
-            return;
-        }
-        using var connection = storage.GetConnection();
-        using var transaction = connection.CreateWriteTransaction();
-        foreach (var job in jobs)
-        {
-            transaction.ExpireJob(job, TimeSpan.Zero);
-        }
-        transaction.Commit();
     }
 
     /// <summary>

@@ -5,7 +5,7 @@ using Hangfire.Common;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
-namespace AgentWorker.Jobs.Runs;
+namespace AgentWorker.Jobs.Hangfire;
 
 /// <summary>
 /// The Hangfire job that mirrors one agent task. The executor creates it straight in Processing and moves it through

@@ -2,33 +2,30 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using AgentWorker.Jobs.Tasks;
 
-namespace AgentWorker.Jobs.Telemetry;
+namespace AgentWorker.Jobs.Runs;
 
 /// <summary>
-/// The worker's run instruments on <see cref="System.Diagnostics.Metrics"/>: tasks by outcome and how long a due task
-/// waited for its run, on meter <c>AgentWorker.Runs</c>. Step durations, the GenAI client metrics and the socket pool's
-/// live with what they measure (<c>Llm/ModelTurnMetrics</c>, <c>Tools/ToolMetrics</c>, <c>Llm/SocketPoolMetrics</c>).
+/// The runs' instruments (meter <c>AgentWorker.Runs</c>): tasks by outcome, and how long a due task waited for its run.
 /// Durations are in seconds, as OpenTelemetry's conventions ask.
 /// </summary>
-internal sealed class AgentMetrics
+internal sealed class RunMetrics
 {
-    public const string RunsMeterName = "AgentWorker.Runs";
+    public const string MeterName = "AgentWorker.Runs";
 
-    // Seconds: model turns run from tens of milliseconds to minutes.
-    private static readonly double[] s_durationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+    private static readonly double[] s_waitBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
     private readonly Counter<long> _tasksFinished;
     private readonly Histogram<double> _queueWait;
 
-    public AgentMetrics(IMeterFactory meters)
+    public RunMetrics(IMeterFactory meters)
     {
         ArgumentNullException.ThrowIfNull(meters);
-        var runs = meters.Create(RunsMeterName);
+        var runs = meters.Create(MeterName);
         _tasksFinished = runs.CreateCounter<long>("agent.tasks.finished", "{task}",
             "Task runs that ended, by agent.task.status (succeeded, failed, cancelled) and error.type");
         _queueWait = runs.CreateHistogram("agent.task.queue_wait", "s",
             "From when a task came due (enqueued, its run_at, its retry) to its run's start",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_durationBuckets });
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_waitBuckets });
     }
 
     public void TaskFinished(TaskOutcome outcome)

@@ -1,4 +1,3 @@
-using AgentWorker.Jobs.Runs;
 using AgentWorker.Jobs.Tasks;
 using Dapper;
 using Hangfire;
@@ -7,7 +6,7 @@ using Hangfire.Server;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
-namespace AgentWorker.Jobs.Batches;
+namespace AgentWorker.Jobs.Hangfire;
 
 /// <summary>
 /// The Hangfire recurring job of one schedule (<c>agent-schedule:&lt;name&gt;</c> on the Recurring Jobs page): each

@@ -4,7 +4,7 @@ using Hangfire.States;
 using Hangfire.Storage;
 using Npgsql;
 
-namespace AgentWorker.Jobs.Runs;
+namespace AgentWorker.Jobs.Hangfire;
 
 /// <summary>
 /// Deleting a task's job in the Hangfire dashboard cancels the task (<c>agent.cancel</c>): a queued one at once, a

@@ -1,7 +1,7 @@
 using Hangfire.Common;
 using Hangfire.States;
 
-namespace AgentWorker.Jobs.Runs;
+namespace AgentWorker.Jobs.Hangfire;
 
 /// <summary>
 /// "Processing" as the executor writes it: the job shows on the Processing page under the executor's announced server,

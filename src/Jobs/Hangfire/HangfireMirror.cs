@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.Channels;
 using System.Transactions;
+using AgentWorker.Jobs.Runs;
 using AgentWorker.Jobs.Tasks;
 using Hangfire;
 using Hangfire.Server;
@@ -8,9 +9,8 @@ using Hangfire.States;
 using Hangfire.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
-namespace AgentWorker.Jobs.Runs;
+namespace AgentWorker.Jobs.Hangfire;
 
 /// <summary>
 /// Keeps one Hangfire job per agent task true to the task, off the critical path: runs only post events here, and
@@ -22,10 +22,9 @@ namespace AgentWorker.Jobs.Runs;
 internal sealed partial class HangfireMirror(
     JobStorage storage,
     RunStore store,
-    IOptions<RunOptions> options,
-    IOptions<Llm.LlmOptions> llmOptions,
+    RunCapacity capacity,
     TimeProvider time,
-    ILogger<HangfireMirror> logger) : BackgroundService
+    ILogger<HangfireMirror> logger) : BackgroundService, IRunObserver
 {
     private const int MaxBatch = 500;
     private static readonly TimeSpan s_linger = TimeSpan.FromMilliseconds(20);
@@ -51,10 +50,13 @@ internal sealed partial class HangfireMirror(
         TaskOutcome? Outcome = null, TimeSpan Duration = default);
 
     /// <summary>The task's run started (a claim): the job is created if it has none, and shows in Processing.</summary>
-    public void Running(ClaimedTask task) => Post(new MirrorEvent(Kind.Running, task, time.GetUtcNow()));
+    public void Claimed(ClaimedTask task) => Post(new MirrorEvent(Kind.Running, task, time.GetUtcNow()));
 
-    /// <summary>The task waits in the queue until <paramref name="until"/> (a retry, a model at its cap, a hand-back).</summary>
+    /// <summary>The task waits in the queue until <paramref name="until"/> (a model at its cap, a hand-back): Scheduled.</summary>
     public void Waiting(ClaimedTask task, DateTimeOffset until, string reason) => Post(new MirrorEvent(Kind.Waiting, task, until, reason));
+
+    /// <summary>A retry: Scheduled until <paramref name="at"/>, with the failure as the reason.</summary>
+    public void RetryLater(ClaimedTask task, DateTimeOffset at, string reason) => Waiting(task, at, reason);
 
     /// <summary>The task finished. A task cancelled by deleting its job leaves the job as the operator left it.</summary>
     public void Finished(ClaimedTask task, TaskOutcome outcome, string? cancelReason, TimeSpan duration)
@@ -270,7 +272,7 @@ internal sealed partial class HangfireMirror(
                 using var connection = storage.GetConnection();
                 if (!announced)
                 {
-                    connection.AnnounceServer(ServerId, new ServerContext { Queues = ["agent runs (executor)"], WorkerCount = options.Value.Slots(llmOptions.Value) });
+                    connection.AnnounceServer(ServerId, new ServerContext { Queues = ["agent runs (executor)"], WorkerCount = capacity.Slots });
                     announced = true;
                 }
                 else

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using AgentWorker.Jobs.Llm;
-using AgentWorker.Jobs.Runs;
 using AgentWorker.Jobs.Tasks;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,7 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
-namespace AgentWorker.Jobs.Telemetry;
+namespace AgentWorker.Jobs.Runs;
 
 /// <summary>
 /// Writes this process's runs and socket pool statistics to <c>agent.worker_stats</c> every few seconds, for the

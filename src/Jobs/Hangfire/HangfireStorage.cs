@@ -1,12 +1,16 @@
+using AgentWorker.Jobs.Tasks;
 using Hangfire;
 using Hangfire.PostgreSql;
 
-namespace AgentWorker.Jobs.Hosting;
+namespace AgentWorker.Jobs.Hangfire;
 
 /// <summary>Hangfire on PostgreSQL as every process of this product configures it (worker and dashboard alike).</summary>
 public static class HangfireStorage
 {
     public const string SchemaName = "hangfire";
+
+    /// <summary>Hangfire's schema, for the migration runner: installed after the migrations, under their lock.</summary>
+    public static ISchemaInstaller Schema { get; } = new HangfireSchema();
 
     /// <summary>Connections of Hangfire's pool when the App connection string sets no <c>Maximum Pool Size</c>.</summary>
     public const int DefaultPoolSize = 10;
@@ -20,7 +24,7 @@ public static class HangfireStorage
     internal static string WithoutWaitingForFlush(string connectionString)
     {
         var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "agent-hangfire" };
-        if (!Tasks.AppDatabase.SetsPoolSize(connectionString))
+        if (!AppDatabase.SetsPoolSize(connectionString))
         {
             // Control workers, the executor's mirror, server heartbeats and the dashboard: a few connections.
             builder.MaxPoolSize = DefaultPoolSize;
@@ -35,11 +39,12 @@ public static class HangfireStorage
         return configuration
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
+            .UseMovedJobTypes()
             .UseRecommendedSerializerSettings()
             .UsePostgreSqlStorage(options => options.UseNpgsqlConnection(WithoutWaitingForFlush(connectionString)), new PostgreSqlStorageOptions
             {
                 SchemaName = SchemaName,
-                // Installed by MigrationRunner under its advisory lock, before any Hangfire component starts.
+                // Installed with the migrations (Schema), under their lock, before any Hangfire component starts.
                 PrepareSchemaIfNecessary = false,
                 // LISTEN/NOTIFY instead of the 15 s queue poll: pickup in milliseconds.
                 EnableLongPolling = true,

@@ -1,10 +1,11 @@
 using Hangfire;
 using Hangfire.Common;
+using AgentWorker.Jobs.Maintenance;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace AgentWorker.Jobs.Maintenance;
+namespace AgentWorker.Jobs.Hangfire;
 
 /// <summary>
 /// At start, puts the retention sweep on Hangfire's recurring jobs (every process does; the job is one), or removes it
@@ -26,7 +27,7 @@ internal sealed partial class RetentionSchedule(
         }
         var cron = settings.Cron();
         recurringJobs.AddOrUpdate(RetentionJob.RecurringJobId,
-            Job.FromExpression<RetentionJob>(job => job.RunAsync(CancellationToken.None), Runs.AgentTaskJob.ControlQueue),
+            Job.FromExpression<RetentionJob>(job => job.RunAsync(CancellationToken.None), AgentTaskJob.ControlQueue),
             cron, new RecurringJobOptions { MisfireHandling = MisfireHandlingMode.Relaxed });
         LogOn(settings.FinishedTasks, cron);
         return Task.CompletedTask;
