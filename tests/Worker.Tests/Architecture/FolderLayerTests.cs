@@ -69,7 +69,7 @@ public sealed partial class FolderLayerTests
         return table;
     }
 
-    [GeneratedRegex(@"^\| (?<folder>[A-Za-z]+) \| (?<uses>[A-Za-z, *]*) \|")]
+    [GeneratedRegex(@"^\|\s*(?<folder>[A-Za-z]+)\s*\|\s*(?<uses>[A-Za-z, *]*?)\s*\|")]
     private static partial Regex RowPattern();
 
     private sealed record Edge(string From, string To, string File, string Type);
