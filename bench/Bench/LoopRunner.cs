@@ -47,7 +47,7 @@ internal sealed class LoopRunner : IAsyncDisposable
         var task = new AgentTask { Id = id, Prompt = prompt, MaxSteps = 50, Attempt = 1, LastSeq = 0 };
         var loop = _services.GetRequiredService<AgentLoop>();
         var started = Stopwatch.GetTimestamp();
-        var outcome = await loop.RunAsync(task, [], _services.GetRequiredService<RunStore>(), cancellationToken);
+        var outcome = await loop.RunAsync(task, Checkpoint.Empty, _services.GetRequiredService<RunStore>(), cancellationToken);
         var wall = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         if (outcome.Status != TaskStatuses.Succeeded)
         {

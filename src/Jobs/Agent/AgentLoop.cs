@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using AgentWorker.Jobs.Llm;
 using AgentWorker.Jobs.Tasks;
@@ -26,15 +27,17 @@ internal sealed class AgentLoop(
     private readonly TimeProvider _time = time;
 
     /// <summary>
-    /// The tools every turn offers, made once: each schema cut to the strict subset (<see cref="StrictSchema"/>), with
-    /// <c>strict: true</c>; the worker's own argument checks enforce what the subset cannot say.
+    /// The tools a selection offers, made once per selection (the registry caches selections, so every run of an agent
+    /// shares one): each schema as <see cref="RegisteredTool"/> settled it, strict where it fits the subset.
     /// </summary>
-    internal ToolSet Tools { get; } = new(tools.Tools.Select(t => new ToolDefinition(
-        t.Name, t.Description, JsonSerializer.SerializeToElement(StrictSchema.ForWire(t.Parameters)), Strict: true)));
+    private readonly ConditionalWeakTable<ToolSelection, ToolSet> _toolSets = new();
 
-    /// <summary>Runs (or resumes, from <paramref name="checkpoint"/>: the task's stored steps) one task.</summary>
+    internal ToolSet ToolSetOf(ToolSelection selection) => _toolSets.GetValue(selection, static s => new ToolSet(s.Tools.Select(t =>
+        new ToolDefinition(t.Name, t.Description, JsonSerializer.SerializeToElement(t.WireSchema), t.Strict))));
+
+    /// <summary>Runs (or resumes, from <paramref name="checkpoint"/>: the task's stored steps and its calls in doubt) one task.</summary>
     public async Task<TaskOutcome> RunAsync(
-        AgentTask task, IReadOnlyList<CheckpointStep> checkpoint, IStepSink steps, CancellationToken cancellationToken)
+        AgentTask task, Checkpoint checkpoint, IStepSink steps, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(steps);
@@ -49,16 +52,20 @@ internal sealed class AgentLoop(
         private readonly List<ConversationItem> _items = [];
         private int _seq = task.LastSeq;
         private string? _lastToolError;
+        private bool _toolsRecorded;
 
         public int Steps { get; private set; }
 
         /// <summary>The model the task runs on: its own, else the worker's default.</summary>
         private string EffectiveModel => task.Model ?? loop._llm.Model ?? "";
 
-        public async Task<TaskOutcome> ExecuteAsync(IReadOnlyList<CheckpointStep> checkpoint, CancellationToken cancellationToken)
+        /// <summary>The tools this run may use, resolved once at its start.</summary>
+        private readonly ToolSelection _selection = loop._tools.Select(task.ToolPatterns);
+
+        public async Task<TaskOutcome> ExecuteAsync(Checkpoint checkpoint, CancellationToken cancellationToken)
         {
             _items.Add(ConversationItem.UserMessage(task.Prompt));
-            var (turnsDone, calls, answer) = Restore(checkpoint);
+            var (turnsDone, calls, answer) = Restore(checkpoint.Steps);
             if (answer is not null)
             {
                 // The last run stored its final turn but stopped before it could record the outcome.
@@ -69,18 +76,30 @@ internal sealed class AgentLoop(
             {
                 Model = EffectiveModel,
                 Instructions = task.Instructions ?? loop._agent.DefaultInstructions,
-                Tools = loop.Tools,
+                Tools = loop.ToolSetOf(_selection),
                 Items = _items,
                 ReasoningEffort = effort,
                 MaxOutputTokens = maxOutput,
             };
+            var open = checkpoint.OpenCalls.ToDictionary(c => c.CallId, StringComparer.Ordinal);
+            if (calls.Select(c => open.GetValueOrDefault(c.CallId ?? "")).FirstOrDefault(c => c is { Idempotent: false, Resolution: null }) is { } doubt)
+            {
+                // The worker stopped while this call ran, and running it again could do twice what it did once.
+                return TaskOutcome.Failed(ErrorCodes.ToolInDoubt,
+                    $"The worker stopped while {doubt.ToolName} was running (call {doubt.CallId}, idempotency key {doubt.IdempotencyKey}); "
+                    + $"whether it took effect is unknown, and the tool does not say it is idempotent. Check, then run "
+                    + $"agent.retry({task.Id}, in_doubt => 'rerun') to call it again or agent.retry({task.Id}, in_doubt => 'skip') to go on without it.",
+                    Steps);
+            }
             var consecutiveToolErrors = 0;
             await using var conversation = loop._model.OpenConversation(request.Model, task.Id);
             for (var turn = turnsDone + 1; ; turn++)
             {
                 foreach (var call in calls)
                 {
-                    var failed = await ToolCallAsync(call, cancellationToken);
+                    var failed = open.Remove(call.CallId ?? "", out var skipped) && skipped.Resolution == "skip"
+                        ? await SkippedCallAsync(call, cancellationToken)
+                        : await ToolCallAsync(call, cancellationToken);
                     consecutiveToolErrors = failed ? consecutiveToolErrors + 1 : 0;
                     if (consecutiveToolErrors >= loop._agent.MaxConsecutiveToolErrors)
                     {
@@ -183,9 +202,31 @@ internal sealed class AgentLoop(
             var started = Stopwatch.GetTimestamp();
             // A name sent as half a surrogate pair reaches the loop as that escape's text (EventJson): no tool has such a
             // name, and saying why helps the model more than "unknown tool".
+            var context = new ToolCallContext(task.Id, task.Attempt, callId, name, task.Agent)
+            {
+                BeforeRun = (tool, token) => sink.StartCallAsync(new CallStart(task.Id, task.Attempt, callId, tool.Name,
+                    ToolCallContext.KeyOf(task.Id, callId), tool.SideEffects == ToolSideEffects.Idempotent), token),
+            };
             var result = EventJson.HoldsUnpairedSurrogateEscape(name)
                 ? ToolResult.Error($"The tool name \"{name}\" is not valid text: it holds half a UTF-16 surrogate pair (shown as its escape). Call one of the tools offered.")
-                : await loop._tools.InvokeAsync(new ToolCall(callId, name, arguments), cancellationToken);
+                : await loop._tools.InvokeAsync(_selection, new ToolCall(callId, name, arguments), context, cancellationToken);
+            return await SaveCallAsync(name, callId, arguments, result, context.Journaled, startedAt, started, cancellationToken);
+        }
+
+        /// <summary>
+        /// A call left in doubt that the operator chose to skip: not run; the model is told, and its journal entry is
+        /// finished by the step.
+        /// </summary>
+        private Task<bool> SkippedCallAsync(ConversationItem call, CancellationToken cancellationToken) => SaveCallAsync(
+            call.Name ?? "", call.CallId ?? "", call.Arguments ?? "{}",
+            ToolResult.Error("An operator skipped this call: the worker stopped while it ran, and whether it took effect is unknown. "
+                + "Do not assume it happened or that it did not; check before calling it again."),
+            journaled: true, loop._time.GetUtcNow(), Stopwatch.GetTimestamp(), cancellationToken);
+
+        /// <summary>Stores a call's output as its step; returns whether the call failed.</summary>
+        private async Task<bool> SaveCallAsync(string name, string callId, string arguments, ToolResult result, bool journaled,
+            DateTimeOffset startedAt, long started, CancellationToken cancellationToken)
+        {
             var text = result.IsError ? "ERROR: " + result.Output : result.Output;
             var max = loop._agent.MaxToolOutputChars;
             if (text.Length > max)
@@ -206,6 +247,7 @@ internal sealed class AgentLoop(
                 RowCount = result.RowCount,
                 Truncated = result.Truncated,
                 Error = result.IsError ? result.Output : null,
+                Journaled = journaled,
             }, cancellationToken);
             return result.IsError;
         }
@@ -225,7 +267,13 @@ internal sealed class AgentLoop(
 
         private async Task SaveStepAsync(StepRecord step, CancellationToken cancellationToken)
         {
+            if (!_toolsRecorded)
+            {
+                // The task records the tools its run offered, with the run's first step (no statement of its own).
+                step = step with { RunTools = [.. _selection.Names] };
+            }
             await sink.SaveAsync(step, cancellationToken);
+            _toolsRecorded = true;
             Steps++;
         }
 

@@ -121,9 +121,16 @@ public static class AgentWorkerServiceCollectionExtensions
         services.TryAddSingleton<IModelPort>(sp => new TracedModelPort(sp.GetRequiredService<ModelRouter>(), sp.GetRequiredService<ModelTurnMetrics>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LlmOptions>, ModelClientsValidation>());
         services.TryAddSingleton<ReadOnlySql>();
-        services.AddSingleton<IAgentTool, ListTablesTool>();
-        services.AddSingleton<IAgentTool, DescribeTableTool>();
-        services.AddSingleton<IAgentTool, QueryTool>();
+        // The database tools: read-only AIFunctions like any other tool, beside what the builder added.
+        services.TryAddSingleton<ListTablesTool>();
+        services.TryAddSingleton<DescribeTableTool>();
+        services.TryAddSingleton<QueryTool>();
+        services.AddSingleton(new ToolRegistration(sp => new IAgentTool[]
+            {
+                sp.GetRequiredService<ListTablesTool>(), sp.GetRequiredService<DescribeTableTool>(), sp.GetRequiredService<QueryTool>(),
+            }
+            .Select(t => RegisteredTool.Create(new DatabaseToolFunction(t), null, ToolSideEffects.ReadOnly, null, "database", scoped: false))));
+        services.TryAddSingleton<ToolCatalog>();
         services.TryAddSingleton<ToolRegistry>();
         services.TryAddSingleton<ToolMetrics>();
         services.TryAddSingleton<IToolRegistry>(sp => new TracedToolRegistry(

@@ -10,12 +10,14 @@ namespace AgentWorker.Jobs.Hosting;
 /// <summary>
 /// Runs after the schema and before the executor and the Hangfire server start: refuses to start when the tools' login
 /// could write to the target, naming every problem; says what the
-/// login can see of the worker's own tables when the target is the App database. Part of every worker, embedded or
+/// login can see of the worker's own tables when the target is the App database; builds the tool catalog, so that a
+/// tool name that breaks the rules or is taken twice fails the start. Part of every worker, embedded or
 /// not: a host cannot leave it out.
 /// </summary>
 internal sealed partial class WorkerStartChecks(
     TargetDatabase target,
     [FromKeyedServices(AppDatabase.Key)] NpgsqlDataSource app,
+    IServiceProvider services,
     ILogger<WorkerStartChecks> logger) : IHostedService
 {
     public const string HangfireMissing =
@@ -25,6 +27,8 @@ internal sealed partial class WorkerStartChecks(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // The tools are made here, so a bad or doubled tool name stops the start with its own message.
+        services.GetRequiredService<ToolCatalog>();
         var problems = await ReaderLoginCheck.FindProblemsAsync(target, cancellationToken);
         if (problems.Count > 0)
         {

@@ -75,6 +75,30 @@ internal sealed partial class RunStore([FromKeyedServices(AppDatabase.Key)] Npgs
             @Attempts, @Recovery, @RequestBytes, @ModelMs, @ToolName, @CallId, @Arguments, @RowCount, @Truncated, @Error, @Items::jsonb)
         """;
 
+    // A journaled call's step also finishes its journal entry; a run's first step also records the tools the run offers.
+    // Both in the step's own statement: the output and "finished" are stored together or not at all.
+    private const string InsertStepWithSql = """
+        with journal as (
+            update agent.tool_calls c set finished_at = now()
+             where @Journaled and c.task_id = @TaskId and c.call_id = @CallId),
+        offered as (
+            update agent.tasks t set tools = @RunTools::text[]
+             where @RunTools::text[] is not null and t.id = @TaskId)
+        """ + InsertStepSql;
+
+    private const string StartCallSql = """
+        insert into agent.tool_calls as c (task_id, call_id, tool_name, idempotency_key, idempotent, attempt)
+        values (@TaskId, @CallId, @ToolName, @IdempotencyKey, @Idempotent, @Attempt)
+        on conflict (task_id, call_id) do update
+           set runs = c.runs + 1, attempt = excluded.attempt, started_at = now(), finished_at = null, resolution = null
+        """;
+
+    private const string CheckpointSql = """
+        select seq, kind, items::text as Items from agent.steps where task_id = @id order by seq;
+        select call_id as CallId, tool_name as ToolName, idempotency_key as IdempotencyKey, idempotent, resolution
+          from agent.tool_calls where task_id = @id and finished_at is null;
+        """;
+
     // Usage is summed over every model step of every attempt: a resumed run's earlier turns count once. A cancelled
     // run's message says who cancelled it.
     private const string FinishSql = """
@@ -150,13 +174,26 @@ internal sealed partial class RunStore([FromKeyedServices(AppDatabase.Key)] Npgs
             HeartbeatSql, new { ids, owners, lease }, cancellationToken: cancellationToken))).AsList();
     }
 
-    /// <summary>The stored steps of a task in order: the checkpoint a retried or taken-over run resumes from.</summary>
-    public async Task<IReadOnlyList<CheckpointStep>> LoadCheckpointAsync(long id, CancellationToken cancellationToken)
+    /// <summary>
+    /// The stored steps of a task in order, and its journaled calls that never finished: the checkpoint a retried or
+    /// taken-over run resumes from (one round trip).
+    /// </summary>
+    public async Task<Checkpoint> LoadCheckpointAsync(long id, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return (await connection.QueryAsync<CheckpointStep>(new CommandDefinition(
-            "select seq, kind, items::text as Items from agent.steps where task_id = @id order by seq",
-            new { id }, cancellationToken: cancellationToken))).AsList();
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+            CheckpointSql, new { id }, cancellationToken: cancellationToken));
+        var steps = (await results.ReadAsync<CheckpointStep>()).AsList();
+        var open = (await results.ReadAsync<OpenCall>()).AsList();
+        return new Checkpoint(steps, open);
+    }
+
+    public async Task StartCallAsync(CallStart start, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        var storable = start with { CallId = StorableText.Clean(start.CallId) ?? "", IdempotencyKey = StorableText.Clean(start.IdempotencyKey) ?? "" };
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(StartCallSql, storable, cancellationToken: cancellationToken));
     }
 
     public async Task SaveAsync(StepRecord record, CancellationToken cancellationToken)
@@ -175,7 +212,8 @@ internal sealed partial class RunStore([FromKeyedServices(AppDatabase.Key)] Npgs
             Items = StorableText.CleanJson(record.Items),
         };
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(InsertStepSql, storable, cancellationToken: cancellationToken));
+        var sql = record.Journaled || record.RunTools is not null ? InsertStepWithSql : InsertStepSql;
+        await connection.ExecuteAsync(new CommandDefinition(sql, storable, cancellationToken: cancellationToken));
     }
 
     /// <summary>Stores the outcome; null when this run no longer holds the task.</summary>

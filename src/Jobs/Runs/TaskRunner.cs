@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace AgentWorker.Jobs.Runs;
 
 /// <summary>The agent loop as a run sees it: runs (or resumes from its checkpoint) one task, storing each step.</summary>
-internal delegate Task<TaskOutcome> RunLoop(AgentTask task, IReadOnlyList<CheckpointStep> checkpoint, IStepSink steps, CancellationToken cancellationToken);
+internal delegate Task<TaskOutcome> RunLoop(AgentTask task, Checkpoint checkpoint, IStepSink steps, CancellationToken cancellationToken);
 
 /// <summary>
 /// Runs one claimed task and says, once, how the run ended (River's job executor is the model). It imposes the task's
@@ -48,10 +48,10 @@ internal sealed partial class TaskRunner
         using var deadline = DeadlineTimer(task);
         try
         {
-            var checkpoint = task.LastSeq > 0 ? await _store.LoadCheckpointAsync(task.Id, run.Token) : [];
-            if (checkpoint.Count > 0)
+            var checkpoint = task.LastSeq > 0 ? await _store.LoadCheckpointAsync(task.Id, run.Token) : Checkpoint.Empty;
+            if (checkpoint.Steps.Count > 0)
             {
-                LogResuming(task.Id, checkpoint.Count, task.Attempt);
+                LogResuming(task.Id, checkpoint.Steps.Count, task.Attempt);
             }
             using var bounded = deadline is null ? null : CancellationTokenSource.CreateLinkedTokenSource(run.Token, deadline.Token);
             var outcome = await _loop(task, checkpoint, steps, bounded?.Token ?? run.Token);
@@ -116,6 +116,8 @@ internal sealed partial class TaskRunner
             await inner.SaveAsync(record, cancellationToken);
             Interlocked.Increment(ref _saved);
         }
+
+        public Task StartCallAsync(CallStart start, CancellationToken cancellationToken) => inner.StartCallAsync(start, cancellationToken);
     }
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "Task {TaskId} failed")]

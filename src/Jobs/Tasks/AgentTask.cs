@@ -22,6 +22,12 @@ internal record AgentTask
     /// <summary>Highest step number already stored for this task (0 when none).</summary>
     public required int LastSeq { get; init; }
 
+    /// <summary>The named agent the task runs as (<c>agent.tasks.agent</c>), if any.</summary>
+    public string? Agent { get; init; }
+
+    /// <summary>The tools the task may use: names or <c>server__*</c> patterns; null: the database tools.</summary>
+    public IReadOnlyList<string>? ToolPatterns { get; init; }
+
     /// <summary>Someone asked to cancel the task (<c>agent.cancel</c>) while it ran.</summary>
     public bool CancelRequested { get; init; }
 }

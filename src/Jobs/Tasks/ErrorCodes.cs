@@ -12,6 +12,12 @@ public static class ErrorCodes
     /// <summary>Too many tool calls in a row failed.</summary>
     public const string ToolErrors = "tool_errors";
 
+    /// <summary>
+    /// The worker stopped while a tool with side effects ran, and the tool is not idempotent: whether the call took
+    /// effect is unknown. An operator checks, then <c>agent.retry(task_id, in_doubt => 'rerun' | 'skip')</c>.
+    /// </summary>
+    public const string ToolInDoubt = "tool_in_doubt";
+
     /// <summary>The model or its transport failed in a way a retry does not fix, or the retries ran out.</summary>
     public const string ModelError = "model_error";
 

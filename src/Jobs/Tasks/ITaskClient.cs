@@ -22,4 +22,11 @@ public interface ITaskClient
     /// </summary>
     /// <exception cref="TaskValidationException"><paramref name="maxSteps"/> is not between 1 and 200.</exception>
     Task<RetryOutcome> RetryAsync(long id, int? maxSteps, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// As <see cref="RetryAsync(long, int?, CancellationToken)"/>, with the operator's decision on the calls a
+    /// <c>tool_in_doubt</c> task left in doubt (<c>agent.retry(..., in_doubt => 'rerun' | 'skip')</c>). Without one,
+    /// such a task is left as it is (<see cref="RetryOutcome.InDoubt"/>).
+    /// </summary>
+    Task<RetryOutcome> RetryAsync(long id, int? maxSteps, InDoubtDecision? inDoubt, CancellationToken cancellationToken);
 }

@@ -17,4 +17,10 @@ public enum RetryOutcome
 
     /// <summary>Its deadline has passed, so it would fail at once (<c>deadline_passed</c>).</summary>
     DeadlinePassed,
+
+    /// <summary>
+    /// It failed with <c>tool_in_doubt</c> and no decision was given: nothing changed. Check whether the call took
+    /// effect, then retry with <see cref="InDoubtDecision.Rerun"/> or <see cref="InDoubtDecision.Skip"/> (<c>in_doubt</c>).
+    /// </summary>
+    InDoubt,
 }

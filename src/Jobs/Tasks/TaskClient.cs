@@ -140,14 +140,24 @@ internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlData
         };
     }
 
-    public async Task<RetryOutcome> RetryAsync(long id, int? maxSteps, CancellationToken cancellationToken)
+    public Task<RetryOutcome> RetryAsync(long id, int? maxSteps, CancellationToken cancellationToken) =>
+        RetryAsync(id, maxSteps, inDoubt: null, cancellationToken);
+
+    public async Task<RetryOutcome> RetryAsync(long id, int? maxSteps, InDoubtDecision? inDoubt, CancellationToken cancellationToken)
     {
+        var decision = inDoubt switch
+        {
+            null => null,
+            InDoubtDecision.Rerun => "rerun",
+            InDoubtDecision.Skip => "skip",
+            _ => throw new ArgumentOutOfRangeException(nameof(inDoubt), inDoubt, "in_doubt must be Rerun or Skip."),
+        };
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         string? outcome;
         try
         {
             outcome = await connection.ExecuteScalarAsync<string>(new CommandDefinition(
-                "select agent.retry(@id, @maxSteps)", new { id, maxSteps }, cancellationToken: cancellationToken));
+                "select agent.retry(@id, @maxSteps, @decision)", new { id, maxSteps, decision }, cancellationToken: cancellationToken));
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.InvalidParameterValue)
         {
@@ -160,6 +170,7 @@ internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlData
             "not_finished" => RetryOutcome.NotFinished,
             "succeeded" => RetryOutcome.Succeeded,
             "deadline_passed" => RetryOutcome.DeadlinePassed,
+            "in_doubt" => RetryOutcome.InDoubt,
             _ => throw new InvalidOperationException($"agent.retry returned '{outcome}'"),
         };
     }

@@ -2,16 +2,14 @@ namespace AgentWorker.Jobs.Tools;
 
 /// <summary>
 /// The tools offered to the model and the way to call them: <see cref="ToolRegistry"/>, wrapped by
-/// <see cref="TracedToolRegistry"/> for spans and metrics. Unknown names and malformed arguments come back as tool
-/// errors; a call never throws for them.
+/// <see cref="TracedToolRegistry"/> for spans and metrics. Unknown names, malformed arguments, a tool that throws or
+/// runs past its timeout all come back as tool errors; a call never throws for them.
 /// </summary>
 internal interface IToolRegistry
 {
-    /// <summary>Every tool, by name (ordinal order).</summary>
-    IReadOnlyList<IAgentTool> Tools { get; }
+    /// <summary>The tools a task may use (its tool list, or the database tools when it has none), as they are now.</summary>
+    ToolSelection Select(IReadOnlyList<string>? patterns);
 
-    /// <summary>Whether a tool of that name exists (a model may call one that does not).</summary>
-    bool Knows(string name);
-
-    Task<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken);
+    /// <summary>Runs one call, if the tool is in <paramref name="selection"/>. Throws only when <paramref name="cancellationToken"/> is cancelled.</summary>
+    Task<ToolResult> InvokeAsync(ToolSelection selection, ToolCall call, ToolCallContext context, CancellationToken cancellationToken);
 }

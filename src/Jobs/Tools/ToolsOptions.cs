@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace AgentWorker.Jobs.Tools;
 
-/// <summary>The read-only database tools. Section <c>Tools</c> (environment: <c>Tools__Schemas</c> ...).</summary>
+/// <summary>The tools: the read-only database tools, and the limits of every call. Section <c>Tools</c> (environment: <c>Tools__Schemas</c> ...).</summary>
 public sealed class ToolsOptions
 {
     public const string SectionName = "Tools";
@@ -45,6 +45,14 @@ public sealed class ToolsOptions
 
     /// <summary>Server-side <c>statement_timeout</c> of one tool query. Default 5 s.</summary>
     public TimeSpan StatementTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Longest one call of any tool may take, unless the tool says otherwise (<see cref="AgentToolOptions.Timeout"/>);
+    /// past it the call is cancelled and the model gets a tool error. Default 60 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00",
+        ErrorMessage = "Tools:CallTimeout (environment Tools__CallTimeout) must be between 1 ms and 1 day, e.g. 00:01:00.")]
+    public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     public IReadOnlyList<string> SchemaList() =>
         Schemas.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);

@@ -54,7 +54,7 @@ public sealed class AgentLoopChatClientTests
         var tool = new FakeTool("""{"rows":[[42]]}""");
         var sink = new ListSink();
 
-        var outcome = await Loop(client, tool).RunAsync(Task(), [], sink, Ct);
+        var outcome = await Loop(client, tool).RunAsync(Task(), Checkpoint.Empty, sink, Ct);
 
         Assert.Equal(TaskStatuses.Succeeded, outcome.Status);
         Assert.Equal("There are 42 orders.", outcome.ResultText);
@@ -99,13 +99,13 @@ public sealed class AgentLoopChatClientTests
         var first = new ListSink();
         var interrupted = new FakeChatClient(Calls("resp_1", Call("call_1", "select 1"), Call("call_2", "select 2")));
         // The run stops after the first turn and the first call (its next turn has nothing to answer with).
-        await Assert.ThrowsAnyAsync<Exception>(() => Loop(interrupted, new FakeTool("one")).RunAsync(Task(), [], first, Ct));
+        await Assert.ThrowsAnyAsync<Exception>(() => Loop(interrupted, new FakeTool("one")).RunAsync(Task(), Checkpoint.Empty, first, Ct));
         var checkpoint = first.Steps.Take(2).Select(s => new CheckpointStep(s.Seq, s.Kind, s.Items)).ToList();
         var client = new FakeChatClient(Answer("resp_3", "done"));
         var tool = new FakeTool("two");
         var sink = new ListSink();
 
-        var outcome = await Loop(client, tool).RunAsync(Task(lastSeq: 2), checkpoint, sink, Ct);
+        var outcome = await Loop(client, tool).RunAsync(Task(lastSeq: 2), new Checkpoint(checkpoint, []), sink, Ct);
 
         Assert.Equal(("done", 2), (outcome.ResultText, checkpoint.Count));
         Assert.Equal(["select 2"], tool.Seen); // only the call without a stored output runs again
@@ -123,7 +123,7 @@ public sealed class AgentLoopChatClientTests
             new HttpRequestException("Too Many Requests", null, HttpStatusCode.TooManyRequests), Answer("resp_1", "ok"));
         var sink = new ListSink();
 
-        var outcome = await Loop(client, new FakeTool("x")).RunAsync(Task(), [], sink, Ct);
+        var outcome = await Loop(client, new FakeTool("x")).RunAsync(Task(), Checkpoint.Empty, sink, Ct);
 
         Assert.Equal("ok", outcome.ResultText);
         Assert.Equal(2, client.Turns.Count);
@@ -220,5 +220,7 @@ public sealed class AgentLoopChatClientTests
             Steps.Add(record);
             return System.Threading.Tasks.Task.CompletedTask;
         }
+
+        public Task StartCallAsync(CallStart start, CancellationToken cancellationToken) => System.Threading.Tasks.Task.CompletedTask;
     }
 }

@@ -31,7 +31,7 @@ public sealed class TaskRunnerTests : IDisposable
     });
 
     /// <summary>A loop that waits until its token is cancelled (the model is slow).</summary>
-    private static async Task<TaskOutcome> Hang(AgentTask task, IReadOnlyList<CheckpointStep> checkpoint, IStepSink steps, CancellationToken token)
+    private static async Task<TaskOutcome> Hang(AgentTask task, Checkpoint checkpoint, IStepSink steps, CancellationToken token)
     {
         await Task.Delay(Timeout.Infinite, token);
         throw new InvalidOperationException("unreachable");

@@ -21,7 +21,8 @@ public sealed class StrictSchemaTests
         services.AddAgentWorker(config);
         await using var provider = services.BuildServiceProvider();
         // The tools array exactly as a response.create carries it.
-        return provider.GetRequiredService<AgentLoop>().Tools.ResponsesTools;
+        var loop = provider.GetRequiredService<AgentLoop>();
+        return loop.ToolSetOf(provider.GetRequiredService<IToolRegistry>().Select(null)).ResponsesTools;
     }
 
     [Fact]
