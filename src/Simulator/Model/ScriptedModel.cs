@@ -23,6 +23,15 @@ public static partial class ScriptedModel
                 Output: outputs.GetValueOrDefault((string?)i["call_id"] ?? "")))
             .ToList();
 
+        if (ToolCall().IsMatch(prompt))
+        {
+            // "[call:NAME]ARGUMENTS[/call]" (any number): each call in order, one per turn, of any tool offered, then
+            // an answer quoting every output ("NAME: output" | ...). For tests of the tools users add.
+            var script = ToolCall().Matches(prompt).Select(m => (Name: m.Groups[1].Value, Arguments: m.Groups[2].Value)).ToList();
+            return calls.Count < script.Count
+                ? ModelReply.Call(script[calls.Count].Name, script[calls.Count].Arguments)
+                : ModelReply.Answer(string.Join(" | ", calls.Select(c => c.Name + ": " + (c.Output ?? "nothing"))));
+        }
         if (!tools.Contains("query"))
         {
             return ModelReply.Answer("You said: " + prompt);
@@ -214,6 +223,9 @@ public static partial class ScriptedModel
 
     [GeneratedRegex("`([^`]+)`")]
     private static partial Regex ExplicitSql();
+
+    [GeneratedRegex(@"\[call:([A-Za-z0-9_-]{1,64})\](.*?)\[/call\]", RegexOptions.Singleline)]
+    private static partial Regex ToolCall();
 
     [GeneratedRegex(@"\[raw_call:([^\]]*)\](.*?)\[/raw_call\]", RegexOptions.Singleline)]
     private static partial Regex RawCall();
