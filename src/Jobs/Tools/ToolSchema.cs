@@ -7,7 +7,7 @@ namespace AgentWorker.Jobs.Tools;
 /// A tool's argument schema on the wire. Structured Outputs' strict mode (<c>strict: true</c>) takes a subset of JSON
 /// Schema (<see cref="StrictSchema"/>) in which every object is closed (<c>additionalProperties: false</c>) and names all
 /// its properties as required. A schema that fits once the keywords outside the subset are cut (the worker checks those
-/// itself, before the call) is sent strict; any other (an optional parameter, an open object) is sent as it is, with
+/// itself, before the call) and its objects that say nothing of other properties are closed is sent strict; any other (an optional parameter, an open object) is sent as it is, with
 /// <c>strict: false</c>.
 /// </summary>
 internal static class ToolSchema
@@ -23,6 +23,7 @@ internal static class ToolSchema
     {
         ArgumentNullException.ThrowIfNull(schema);
         var cut = StrictSchema.ForWire(schema);
+        Close(cut);
         var open = OpenObjects(cut, "").ToList();
         if (open.Count == 0)
         {
@@ -31,6 +32,29 @@ internal static class ToolSchema
         var wire = (JsonObject)schema.DeepClone();
         wire.Remove("$schema");
         return (wire, false, string.Join("; ", open.Take(5)));
+    }
+
+    /// <summary>
+    /// Says <c>additionalProperties: false</c> for every object that says nothing of it (AIFunctionFactory's schemas do
+    /// not): on the wire only, so the model is held tighter than the tool's own check, never looser.
+    /// </summary>
+    private static void Close(JsonObject schema)
+    {
+        var properties = schema["properties"] as JsonObject;
+        if (((string?)(schema["type"] as JsonValue) == "object" || properties is not null) && !schema.ContainsKey("additionalProperties"))
+        {
+            schema["additionalProperties"] = false;
+        }
+        foreach (var child in (properties ?? []).Select(p => p.Value)
+            .Concat(schema["$defs"] is JsonObject defs ? defs.Select(d => d.Value) : [])
+            .Concat(schema["items"] is JsonObject item ? [item] : [])
+            .Concat(schema["anyOf"] is JsonArray list ? list : []))
+        {
+            if (child is JsonObject nested)
+            {
+                Close(nested);
+            }
+        }
     }
 
     /// <summary>Where an object of the schema is not closed and fully required.</summary>
