@@ -64,7 +64,7 @@ internal static class TaskApi
         api.MapPost("/{id}/retry", RetryAsync)
             .WithName("RetryTask")
             .WithSummary("Queue a failed or cancelled task again, resuming from its stored steps")
-            .WithDescription("Same rules as agent.retry. The body is optional; max_steps replaces the task's. 409: the task is queued, running or succeeded, or its deadline has passed.")
+            .WithDescription("Same rules as agent.retry. The body is optional; max_steps replaces the task's; in_doubt ('rerun' or 'skip') decides the calls a tool_in_doubt task left in doubt. 409: the task is queued, running or succeeded, its deadline has passed, or it is in doubt and no in_doubt was given.")
             .Accepts<RetryTaskRequest>(isOptional: true, "application/json")
             .Produces<RetriedTask>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -131,7 +131,14 @@ internal static class TaskApi
         RetryOutcome outcome;
         try
         {
-            outcome = await tasks.RetryAsync(id, body.Value?.MaxSteps, cancellationToken);
+            var inDoubt = body.Value?.InDoubt switch
+            {
+                null => (InDoubtDecision?)null,
+                "rerun" => InDoubtDecision.Rerun,
+                "skip" => InDoubtDecision.Skip,
+                var other => throw new TaskValidationException($"in_doubt must be \"rerun\" or \"skip\", got \"{(other.Length <= 100 ? other : other[..100])}\".", null, "in_doubt"),
+            };
+            outcome = await tasks.RetryAsync(id, body.Value?.MaxSteps, inDoubt, cancellationToken);
         }
         catch (TaskValidationException ex)
         {
@@ -143,6 +150,7 @@ internal static class TaskApi
             RetryOutcome.NotFound => NotFound(id),
             RetryOutcome.NotFinished => Conflict("Task not finished", $"Task {id} is queued or running; only a failed or cancelled task can be retried."),
             RetryOutcome.Succeeded => Conflict("Task succeeded", $"Task {id} succeeded; a succeeded task is not run again. Enqueue a new task."),
+            RetryOutcome.InDoubt => Conflict("Call in doubt", $"Task {id} stopped while a tool with side effects ran, and whether the call took effect is unknown. Check, then retry with {{\"in_doubt\": \"rerun\"}} to call it again or {{\"in_doubt\": \"skip\"}} to go on without it."),
             _ => Conflict("Deadline passed", $"Task {id}'s deadline has passed; it would fail at once. Enqueue a new task."),
         };
     }

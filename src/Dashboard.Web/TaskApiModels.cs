@@ -47,7 +47,11 @@ internal sealed record CancelledTask(long Id, string Outcome, string Status);
 
 /// <summary>The body of <c>POST /api/tasks/{id}/retry</c>; it may be empty.</summary>
 /// <param name="MaxSteps">Replaces the task's max_steps (1 to 200). A task that failed on max_steps stops again at once without it.</param>
-internal sealed record RetryTaskRequest(int? MaxSteps = null);
+/// <param name="InDoubt">
+/// For a task that failed with <c>tool_in_doubt</c>: <c>rerun</c> calls the tool again, <c>skip</c> goes on without it
+/// (the model is told the call was skipped). Without it such a task is not retried (409).
+/// </param>
+internal sealed record RetryTaskRequest(int? MaxSteps = null, string? InDoubt = null);
 
 /// <summary>A task queued again.</summary>
 /// <param name="Id">The task's id.</param>

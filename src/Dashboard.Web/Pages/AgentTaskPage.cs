@@ -71,6 +71,18 @@ internal sealed class AgentTaskPage(long id) : AgentPage
                   .catch(function () { setTimeout(tick, 2000); });
               }
               setTimeout(tick, 1000);
+              document.addEventListener('click', function (e) {
+                var button = e.target.closest && e.target.closest('.agent-decide');
+                if (!button) { return; }
+                var result = document.querySelector('.agent-decision-result');
+                fetch({{System.Text.Json.JsonSerializer.Serialize($"/api/tasks/{id}/retry")}}, {
+                  method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' },
+                  body: JSON.stringify({ in_doubt: button.getAttribute('data-decision') })
+                }).then(function (r) {
+                  if (r.ok) { location.reload(); return; }
+                  return r.json().then(function (p) { result.textContent = (p && (p.detail || p.title)) || ('HTTP ' + r.status); });
+                }).catch(function (err) { result.textContent = String(err); });
+              });
             })();
             </script>
             """);
@@ -99,6 +111,19 @@ internal sealed class AgentTaskPage(long id) : AgentPage
         else if (task.ErrorCode is not null)
         {
             html.Append(CultureInfo.InvariantCulture, $"<h3>Error</h3><pre class=\"agent-error alert-danger\" style=\"white-space: pre-wrap\">{E(task.ErrorCode)}: {E(task.ErrorMessage)}</pre>");
+            if (task.ErrorCode == ErrorCodes.ToolInDoubt && task.Status == TaskStatuses.Failed)
+            {
+                // The operator's decision (agent.retry(id, in_doubt => ...)), through the REST API as this session.
+                html.Append("""
+                    <div class="agent-in-doubt alert alert-warning">
+                    <p>The worker stopped while a tool with side effects ran: whether the call took effect is unknown. Check the system it
+                    changes, then:</p>
+                    <button type="button" class="btn btn-warning agent-decide" data-decision="rerun">It did not happen: call it again</button>
+                    <button type="button" class="btn btn-default agent-decide" data-decision="skip">Go on without calling it</button>
+                    <span class="agent-decision-result"></span>
+                    </div>
+                    """);
+            }
         }
         else
         {
