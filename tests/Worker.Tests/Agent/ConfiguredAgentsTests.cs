@@ -1,5 +1,6 @@
 using AgentWorker.Jobs.Agent;
 using AgentWorker.Tests.Infrastructure;
+using AgentWorker.Worker;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
 
@@ -61,6 +62,20 @@ public sealed class ConfiguredAgentsTests(PostgresServer server) : IAsyncLifetim
         var error = Assert.Throws<InvalidOperationException>(() => ConfiguredAgents.Read(Configuration((key, value))));
 
         Assert.StartsWith(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WorkerStart_WithAnAgentSettingThatDoesNotParse_FailsNamingIt()
+    {
+        using var host = WorkerHost.CreateBuilder(
+        [
+            "--ConnectionStrings:App=Host=127.0.0.1;Port=1;Database=none;Username=none", "--Llm:ApiKey=k", "--Llm:Model=m",
+            "--Agents:support:MaxSteps=lots",
+        ]).Build();
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(Ct));
+
+        Assert.StartsWith("Agents:support:MaxSteps (environment Agents__support__MaxSteps) must be an integer", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]

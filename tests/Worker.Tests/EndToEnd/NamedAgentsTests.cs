@@ -16,6 +16,10 @@ public sealed class NamedAgentsEnvironment : AgentEnvironment
         "--Agents:support:Tools:0=query",
         "--Agents:support:Tools:1=list_tables",
         "--Agents:support:DeadlineAfter=00:10:00",
+        // a configured schedule naming the configured agent: the agents are written first
+        "--Schedules:support-nightly:Cron=0 4 * * *",
+        "--Schedules:support-nightly:Prompts:0=How many orders came in?",
+        "--Schedules:support-nightly:Agent=support",
     ];
 }
 
@@ -46,6 +50,8 @@ public sealed class NamedAgentsTests(NamedAgentsEnvironment env) : IClassFixture
     {
         Assert.Equal("config|7|query,list_tables|00:10:00", await env.Database.ScalarAsync<string>(
             "select concat_ws('|', source, max_steps, array_to_string(tools, ','), deadline_after) from agent.agents where name = 'support'"));
+        Assert.Equal("support|config", await env.Database.ScalarAsync<string>(
+            "select concat_ws('|', agent, defined_in) from agent.schedules where name = 'support-nightly'"));
         using var client = Client();
 
         var (status, created) = await SendAsync(client, HttpMethod.Post, "/api/tasks", """{"prompt": "How many customers are there?", "agent": "support"}""");
