@@ -218,6 +218,16 @@ begin
 
     if agent is not null then
         select a.* into named from agent.agents a where a.name = enqueue.agent;
+        if named.name is null and idempotency_key is not null then
+            -- a repeat of a request whose agent was deleted since: still the first task
+            select t.id into new_id from agent.tasks t
+             where t.idempotency_key = enqueue.idempotency_key
+               and t.request_digest = agent.request_digest(prompt, instructions, model, priority, max_steps, deadline,
+                                                           tool_config, batch_id, agent, tools);
+            if new_id is not null then
+                return new_id;
+            end if;
+        end if;
         if named.name is null then
             raise exception 'agent.enqueue: unknown agent "%"', left(agent, 200) using errcode = '22023',
                 hint = 'Define it with agent.upsert_agent, PUT /api/agents/{name} or Agents__<name>__... in the workers'' configuration.';

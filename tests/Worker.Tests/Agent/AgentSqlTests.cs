@@ -175,6 +175,22 @@ public sealed class AgentSqlTests(PostgresServer server) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Enqueue_ARepeatOfARequestWhoseAgentWasDeletedSince_ReturnsTheFirstTask_ANewOneIsRefused()
+    {
+        await UpsertSupportAsync();
+        var first = await _db.ScalarAsync<long>("select agent.enqueue(prompt => 'p', agent => 'support', idempotency_key => 'k')");
+        await _db.ScalarAsync<bool>("select agent.delete_agent('support')");
+        await using var connection = _db.Open();
+
+        var again = await _db.ScalarAsync<long>("select agent.enqueue(prompt => 'p', agent => 'support', idempotency_key => 'k')");
+        var other = await Assert.ThrowsAsync<PostgresException>(() =>
+            connection.ExecuteScalarAsync<long>("select agent.enqueue(prompt => 'other', agent => 'support', idempotency_key => 'k2')"));
+
+        Assert.Equal(first, again);
+        Assert.Equal("agent.enqueue: unknown agent \"support\"", other.MessageText);
+    }
+
+    [Fact]
     public async Task Enqueue_WithoutAgentOrTools_KeepsTheDigestOfBeforeAgents()
     {
         var id = await _db.ScalarAsync<long>("select agent.enqueue(prompt => 'p', idempotency_key => 'old')");
