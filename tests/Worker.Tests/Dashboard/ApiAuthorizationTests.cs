@@ -19,7 +19,7 @@ public sealed class ApiAuthorizationTests(AgentEnvironment env) : IClassFixture<
     [
         "/api/tasks", "/API/tasks", "/Api/Tasks", "/api/TASKS/", "/API/tasks/", "//api/tasks", "/api%2Ftasks", "/%61pi/tasks", "/API/tasks/{done}",
         "/API/batches", "/API/batches/{batch}", "/API/batches/{batch}/results", "/API/batches/{batch}/results.csv", "/API/schedules",
-        "/API/schedules/authz", "/API/openapi.json", "/Api/OpenApi.json",
+        "/API/schedules/authz", "/API/agents", "/API/Agents/authz", "/API/openapi.json", "/Api/OpenApi.json",
     ];
 
     /// <summary>Every write of the API, spelt as routing still matches it.</summary>
@@ -36,11 +36,15 @@ public sealed class ApiAuthorizationTests(AgentEnvironment env) : IClassFixture<
         ("PUT", "/API/schedules/authz", """{"cron": "@hourly", "prompts": ["b"]}"""),
         ("POST", "/API/schedules/authz/trigger", null),
         ("DELETE", "/API/schedules/authz", null),
+        ("PUT", "/API/agents/authz", """{"model": "other"}"""),
+        ("PUT", "/Api/Agents/no-key", """{"model": "other"}"""),
+        ("DELETE", "/API/agents/authz", null),
     ];
 
     private async Task<Dictionary<string, long>> FixturesAsync()
     {
         await env.Database.ScalarAsync<string>("select agent.upsert_schedule(name => 'authz', cron => '0 2 * * *', prompts => array['a'])");
+        await env.Database.ScalarAsync<string>("select agent.upsert_agent(name => 'authz', model => 'sim-1')");
         var failed = await env.Database.ScalarAsync<long>("select agent.enqueue(prompt => 'x', run_at => now() + interval '1 hour')");
         await env.Database.ScalarAsync<object>(
             "update agent.tasks set status = 'failed', error_code = 'internal_error', finished_at = now() where id = @failed", new { failed });
@@ -90,6 +94,8 @@ public sealed class ApiAuthorizationTests(AgentEnvironment env) : IClassFixture<
         Assert.Equal("running", await env.Database.ScalarAsync<string>("select status from agent.batches where id = @id", new { id = ids["{batch}"] }));
         Assert.Equal("0 2 * * *", await env.Database.ScalarAsync<string>("select cron from agent.schedules where name = 'authz'"));
         Assert.Equal(0L, await env.Database.ScalarAsync<long>("select count(*) from agent.schedules where name = 'no-key'"));
+        Assert.Equal("sim-1", await env.Database.ScalarAsync<string>("select model from agent.agents where name = 'authz'"));
+        Assert.Equal(0L, await env.Database.ScalarAsync<long>("select count(*) from agent.agents where name = 'no-key'"));
     }
 
     private static IEnumerable<(string, string, string?)> Reads(string method = "GET") => s_reads.Select(p => (method, p, (string?)null));

@@ -50,8 +50,8 @@ public sealed class RestApiContractTests(AgentEnvironment env) : IClassFixture<A
             .ToHashSet();
         Assert.Superset(new HashSet<string> { "200", "201", "202", "400", "401", "404", "409", "415" }, declared);
         // tasks: enqueue, list, get, cancel, retry; batches: create, list, get, cancel, results, results.csv;
-        // schedules: list, create, get, put, delete, trigger
-        Assert.Equal(17, root["paths"]!.AsObject().Sum(p => p.Value!.AsObject().Count));
+        // schedules: list, create, get, put, delete, trigger; agents: list, get, put, delete
+        Assert.Equal(21, root["paths"]!.AsObject().Sum(p => p.Value!.AsObject().Count));
     }
 
     /// <summary>What each request below must answer, checked against the document: declared and fitting its schema.</summary>
@@ -94,6 +94,14 @@ public sealed class RestApiContractTests(AgentEnvironment env) : IClassFixture<A
         { "get", "/api/schedules/nope", null, null, 404 },
         { "post", "/api/schedules/nope/trigger", null, null, 404 },
         { "delete", "/api/schedules/nope", null, null, 404 },
+        { "get", "/api/agents", null, null, 200 },
+        { "put", "/api/agents/contract", "application/json", """{"instructions": "Be brief.", "tools": ["query", "everything__*"], "max_steps": 5, "deadline_after": "00:10:00"}""", 201 },
+        { "put", "/api/agents/contract-bad", "application/json", """{"tools": ["every*thing"]}""", 400 },
+        { "put", "/api/agents/contract-bad", "text/plain", "hi", 415 },
+        { "get", "/api/agents/nope", null, null, 404 },
+        { "delete", "/api/agents/nope", null, null, 404 },
+        { "post", "/api/tasks", "application/json", """{"prompt": "hi", "agent": "nope"}""", 400 },
+        { "post", "/api/tasks", "application/json", """{"prompt": "hi", "tools": ["query"], "run_at": "2099-01-01T00:00:00Z"}""", 201 },
     };
 
     [Theory]
@@ -152,7 +160,7 @@ public sealed class RestApiContractTests(AgentEnvironment env) : IClassFixture<A
     private static string Template(string path) =>
         System.Text.RegularExpressions.Regex.Replace(
             System.Text.RegularExpressions.Regex.Replace(path.Split('?')[0], "^/api/(tasks|batches)/[^/]+", "/api/$1/{id}"),
-            "^/api/schedules/[^/]+", "/api/schedules/{name}");
+            "^/api/(schedules|agents)/[^/]+", "/api/$1/{name}");
 
     /// <summary>The body validates against the declared schema (the document's components as JSON Schema 2020-12).</summary>
     private static void AssertFits(JsonNode document, JsonNode schema, string body)

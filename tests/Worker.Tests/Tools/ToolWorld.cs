@@ -66,7 +66,7 @@ internal sealed class ToolWorld : IAsyncDisposable
         var store = _services.GetRequiredService<RunStore>();
         var lastSeq = await Database.ScalarAsync<int>("select coalesce(max(seq), 0) from agent.steps where task_id = @id", new { id });
         var checkpoint = lastSeq > 0 ? await store.LoadCheckpointAsync(id, cancellationToken) : Checkpoint.Empty;
-        var task = new AgentTask { Id = id, Prompt = prompt, MaxSteps = 10, Attempt = attempt, LastSeq = lastSeq, ToolPatterns = tools };
+        var task = new AgentTask { Id = id, Prompt = prompt, MaxSteps = 10, Attempt = attempt, LastSeq = lastSeq, ToolPatterns = [.. tools] };
         return await _services.GetRequiredService<AgentLoop>().RunAsync(task, checkpoint, store, cancellationToken);
     }
 
