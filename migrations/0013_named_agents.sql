@@ -27,7 +27,7 @@ alter table agent.tasks
     add column tools         text[];
 
 -- Tool entries of an agent or a task: a tool name as the Responses API allows it, or '<server>__*' (every tool of an MCP
--- server). Raises SQLSTATE 22023 naming the function, the field and the entry.
+-- server). Raises SQLSTATE 22023 naming the function, the field and the entry (the field also as the error's column).
 create function agent.check_tools(fn text, field text, tools text[]) returns void
 language plpgsql immutable as $$
 declare
@@ -38,18 +38,19 @@ begin
         return;
     end if;
     if cardinality(tools) > 128 then
-        raise exception '%: % holds % entries; the limit is 128', fn, field, cardinality(tools) using errcode = '22023';
+        raise exception '%: % holds % entries; the limit is 128', fn, field, cardinality(tools) using errcode = '22023', column = field;
     end if;
     foreach entry in array tools loop
         i := i + 1;
         if entry is null or (entry !~ '^[a-zA-Z0-9_-]{1,64}$' and entry !~ '^[a-zA-Z0-9_-]{1,62}__\*$') then
             raise exception '%: % entry % (counting from 1) "%" is neither a tool name (letters, digits, _ and -, 1 to 64) nor a pattern <server>__* (a * only at the end)',
-                fn, field, i, left(coalesce(entry, 'null'), 100) using errcode = '22023';
+                fn, field, i, left(coalesce(entry, 'null'), 100) using errcode = '22023', column = field;
         end if;
     end loop;
 end $$;
 
--- agent.upsert_agent: creates or replaces an agent. Returns 'created', 'updated' or 'unchanged'. An agent defined in
+-- agent.upsert_agent: creates or replaces an agent. Returns 'created', 'updated' or 'unchanged'; a refusal (22023) names
+-- its field in the message and as the error's column (RAISE ... USING COLUMN). An agent defined in
 -- configuration (source 'config') is refused with SQLSTATE 55000: change it where it is defined. source => 'config' is
 -- what the workers' start-up sync writes; it takes over an SQL agent of the same name (the configuration wins).
 -- Empty tools mean the default (the database tools), stored as null.
@@ -69,25 +70,27 @@ declare
 begin
     if name is null or name !~ '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' then
         raise exception 'agent.upsert_agent: name "%" must be 1 to 64 letters, digits, _ and - (starting with a letter or digit)',
-            left(coalesce(name, 'null'), 200) using errcode = '22023';
+            left(coalesce(name, 'null'), 200) using errcode = '22023', column = 'name';
     end if;
     if instructions is not null and length(instructions) > 200000 then
         raise exception 'agent.upsert_agent: instructions are % characters long; the limit is 200000', length(instructions)
-            using errcode = '22023';
+            using errcode = '22023', column = 'instructions';
     end if;
     if model is not null and model !~ '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$' then
         raise exception 'agent.upsert_agent: model "%" is not a valid model name (letters, digits and ._:/- only, at most 128)',
-            left(model, 200) using errcode = '22023';
+            left(model, 200) using errcode = '22023', column = 'model';
     end if;
     perform agent.check_tools('agent.upsert_agent', 'tools', tools);
     if max_steps is not null and max_steps not between 1 and 200 then
-        raise exception 'agent.upsert_agent: max_steps must be between 1 and 200, got %', max_steps using errcode = '22023';
+        raise exception 'agent.upsert_agent: max_steps must be between 1 and 200, got %', max_steps using errcode = '22023',
+            column = 'max_steps';
     end if;
     if deadline_after is not null and deadline_after <= interval '0' then
-        raise exception 'agent.upsert_agent: deadline_after must be positive, got %', deadline_after using errcode = '22023';
+        raise exception 'agent.upsert_agent: deadline_after must be positive, got %', deadline_after using errcode = '22023',
+            column = 'deadline_after';
     end if;
     if source is null or source not in ('sql', 'config') then
-        raise exception 'agent.upsert_agent: source must be sql or config' using errcode = '22023';
+        raise exception 'agent.upsert_agent: source must be sql or config' using errcode = '22023', column = 'source';
     end if;
     tools := nullif(tools, '{}'::text[]);
     select * into existing from agent.agents a where a.name = upsert_agent.name for update;
@@ -229,7 +232,7 @@ begin
             end if;
         end if;
         if named.name is null then
-            raise exception 'agent.enqueue: unknown agent "%"', left(agent, 200) using errcode = '22023',
+            raise exception 'agent.enqueue: unknown agent "%"', left(agent, 200) using errcode = '22023', column = 'agent',
                 hint = 'Define it with agent.upsert_agent, PUT /api/agents/{name} or Agents__<name>__... in the workers'' configuration.';
         end if;
     else
@@ -422,7 +425,7 @@ create function agent.check_agent_exists(fn text, agent text) returns void
 language plpgsql stable as $$
 begin
     if agent is not null and not exists (select 1 from agent.agents a where a.name = check_agent_exists.agent) then
-        raise exception '%: unknown agent "%"', fn, left(agent, 200) using errcode = '22023';
+        raise exception '%: unknown agent "%"', fn, left(agent, 200) using errcode = '22023', column = 'agent';
     end if;
 end $$;
 

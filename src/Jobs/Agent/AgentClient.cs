@@ -58,7 +58,7 @@ internal sealed partial class AgentClient([FromKeyedServices(AppDatabase.Key)] N
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.InvalidParameterValue)
         {
-            throw new TaskValidationException(ex.MessageText, ex, FieldNamed(ex.MessageText));
+            throw new TaskValidationException(ex.MessageText, ex, ex.ColumnName ?? FieldNamed(ex.MessageText));
         }
     }
 

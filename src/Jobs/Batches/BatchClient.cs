@@ -211,8 +211,7 @@ internal sealed partial class BatchClient([FromKeyedServices(AppDatabase.Key)] N
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.InvalidParameterValue)
         {
-            var field = NamedField().Match(ex.MessageText) is { Success: true } match ? match.Groups[1].Value
-                : ex.MessageText.Contains(": unknown agent ", StringComparison.Ordinal) ? "agent" : null;
+            var field = ex.ColumnName ?? (NamedField().Match(ex.MessageText) is { Success: true } match ? match.Groups[1].Value : null);
             throw new TaskValidationException(ex.MessageText, ex, field == "prompt" ? "prompts" : field);
         }
     }

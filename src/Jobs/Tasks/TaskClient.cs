@@ -62,7 +62,7 @@ internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlData
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.InvalidParameterValue or PostgresErrorCodes.CheckViolation)
         {
             TaskTelemetry.Failed(activity, "invalid_request", ex.MessageText);
-            throw new TaskValidationException(ex.MessageText, ex, FieldNamed(ex.MessageText));
+            throw new TaskValidationException(ex.MessageText, ex, ex.ColumnName ?? FieldNamed(ex.MessageText));
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UniqueViolation && ex.MessageText.Contains("idempotency_key", StringComparison.Ordinal))
         {
@@ -106,10 +106,9 @@ internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlData
     /// <summary>The field an <c>agent.enqueue</c> refusal names ("agent.enqueue: max_steps must be ...").</summary>
     private static string? FieldNamed(string message)
     {
-        foreach (var field in (string[])["prompt", "instructions", "model", "priority", "max_steps", "idempotency_key", "run_at", "deadline", "tool_config", "batch_id", "agent", "tools"])
+        foreach (var field in (string[])["prompt", "instructions", "model", "priority", "max_steps", "idempotency_key", "run_at", "deadline", "tool_config", "batch_id"])
         {
-            if (message.StartsWith($"agent.enqueue: {field} ", StringComparison.Ordinal)
-                || (field == "agent" && message.StartsWith("agent.enqueue: unknown agent ", StringComparison.Ordinal)))
+            if (message.StartsWith($"agent.enqueue: {field} ", StringComparison.Ordinal))
             {
                 return field;
             }
