@@ -11,7 +11,7 @@ public static class AgentDashboardEndpointExtensions
     private const string PipelineAdded = "AgentWorker.Dashboard.Pipeline";
 
     /// <summary>
-    /// Maps the task and batch REST API (<c>/api/tasks</c>, <c>/api/batches</c>, <c>/api/schedules</c>) and its OpenAPI
+    /// Maps the task and batch REST API (<c>/api/tasks</c>, <c>/api/batches</c>, <c>/api/schedules</c>, <c>/api/agents</c>) and its OpenAPI
     /// document (<c>/api/openapi.json</c>), all under the <see cref="AgentDashboardAuthorization.ApiPolicy"/> policy, and
     /// adds the middleware they need (authentication, authorization, antiforgery, the API's problem bodies) once.
     /// </summary>
@@ -25,6 +25,7 @@ public static class AgentDashboardEndpointExtensions
         api.MapOpenApi(TaskApiDocument.Path);
         api.MapTaskApi();
         api.MapBatchApi();
+        api.MapNamedAgentApi();
         return api;
     }
 

@@ -118,10 +118,11 @@ internal static class BatchApi
                 Instructions = batch.Instructions,
                 Model = batch.Model,
                 Priority = batch.Priority ?? 0,
-                MaxSteps = batch.MaxSteps ?? 20,
+                MaxSteps = batch.MaxSteps,
                 Deadline = batch.Deadline,
                 FollowUp = batch.FollowUp,
                 IdempotencyKey = batch.IdempotencyKey,
+                Agent = batch.Agent,
             }, cancellationToken);
         }
         catch (TaskValidationException ex)
@@ -255,7 +256,8 @@ internal static class BatchApi
         && (existing.Prompts ?? []).SequenceEqual(wanted.Prompts ?? []) && (existing.Prompts is null) == (wanted.Prompts is null)
         && existing.Template == wanted.Template && existing.SourceSql == wanted.SourceSql && existing.Instructions == wanted.Instructions
         && existing.Model == wanted.Model && existing.Priority == wanted.Priority && existing.MaxSteps == wanted.MaxSteps
-        && existing.DeadlineAfter == wanted.DeadlineAfter && existing.FollowUp == wanted.FollowUp && existing.Enabled == wanted.Enabled;
+        && existing.DeadlineAfter == wanted.DeadlineAfter && existing.FollowUp == wanted.FollowUp && existing.Enabled == wanted.Enabled
+        && existing.Agent == wanted.Agent;
 
     private static IResult NotFound(long id) =>
         Results.Problem(title: "Batch not found", detail: $"There is no batch {id}.", statusCode: StatusCodes.Status404NotFound);

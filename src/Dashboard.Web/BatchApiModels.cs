@@ -13,10 +13,11 @@ namespace AgentWorker.Dashboard;
 /// <param name="Instructions">System instructions for every task.</param>
 /// <param name="Model">Model name; the worker's Llm:Model when absent.</param>
 /// <param name="Priority">-10 to 10. Default 0.</param>
-/// <param name="MaxSteps">1 to 200. Default 20.</param>
+/// <param name="MaxSteps">1 to 200. Default: the agent's, else 20.</param>
 /// <param name="Deadline">Every task fails with "deadline" if not finished by then (ISO 8601 with offset).</param>
 /// <param name="FollowUp">A follow-up task's prompt: enqueued once when the batch finishes, with its results as input.</param>
 /// <param name="IdempotencyKey">1 to 200 characters. The same key with the same content returns the first batch; with other content, 409.</param>
+/// <param name="Agent">The named agent of every task (and of the follow-up); the batch's own options override it.</param>
 internal sealed record CreateBatchRequest(
     string Name,
     IReadOnlyList<string>? Prompts = null,
@@ -28,7 +29,8 @@ internal sealed record CreateBatchRequest(
     int? MaxSteps = null,
     DateTimeOffset? Deadline = null,
     string? FollowUp = null,
-    string? IdempotencyKey = null);
+    string? IdempotencyKey = null,
+    string? Agent = null);
 
 /// <summary>A page of batches, newest first.</summary>
 /// <param name="Items">The batches on this page.</param>
@@ -50,10 +52,11 @@ internal sealed record CancelledBatch(long Id, string Outcome, string Status);
 /// <param name="Instructions">System instructions for every task.</param>
 /// <param name="Model">Model name; the worker's Llm:Model when absent.</param>
 /// <param name="Priority">-10 to 10. Default 0.</param>
-/// <param name="MaxSteps">1 to 200. Default 20.</param>
+/// <param name="MaxSteps">1 to 200. Default: the agent's, else 20.</param>
 /// <param name="DeadlineAfter">Each batch's tasks must end within this of the fire ("02:00:00").</param>
 /// <param name="FollowUp">A follow-up task's prompt, run once each batch has finished, with its results as input.</param>
 /// <param name="Enabled">A disabled schedule keeps its definition but does not fire. Default true.</param>
+/// <param name="Agent">The named agent of each batch's tasks; it must exist.</param>
 internal sealed record ScheduleBody(
     string Cron,
     string? TimeZone = null,
@@ -66,7 +69,8 @@ internal sealed record ScheduleBody(
     int? MaxSteps = null,
     TimeSpan? DeadlineAfter = null,
     string? FollowUp = null,
-    bool? Enabled = null)
+    bool? Enabled = null,
+    string? Agent = null)
 {
     internal ScheduleRequest ToRequest() => new()
     {
@@ -78,10 +82,11 @@ internal sealed record ScheduleBody(
         Instructions = Instructions,
         Model = Model,
         Priority = Priority ?? 0,
-        MaxSteps = MaxSteps ?? 20,
+        MaxSteps = MaxSteps,
         DeadlineAfter = DeadlineAfter,
         FollowUp = FollowUp,
         Enabled = Enabled ?? true,
+        Agent = Agent,
     };
 }
 
@@ -99,6 +104,7 @@ internal sealed record ScheduleBody(
 /// <param name="DeadlineAfter">Each batch's tasks must end within this of the fire.</param>
 /// <param name="FollowUp">A follow-up task's prompt.</param>
 /// <param name="Enabled">Default true.</param>
+/// <param name="Agent">The named agent of each batch's tasks.</param>
 internal sealed record CreateScheduleRequest(
     string Name,
     string Cron,
@@ -112,9 +118,10 @@ internal sealed record CreateScheduleRequest(
     int? MaxSteps = null,
     TimeSpan? DeadlineAfter = null,
     string? FollowUp = null,
-    bool? Enabled = null)
+    bool? Enabled = null,
+    string? Agent = null)
 {
-    internal ScheduleBody Body() => new(Cron, TimeZone, Prompts, Template, SourceSql, Instructions, Model, Priority, MaxSteps, DeadlineAfter, FollowUp, Enabled);
+    internal ScheduleBody Body() => new(Cron, TimeZone, Prompts, Template, SourceSql, Instructions, Model, Priority, MaxSteps, DeadlineAfter, FollowUp, Enabled, Agent);
 }
 
 /// <summary>A schedule fired now.</summary>

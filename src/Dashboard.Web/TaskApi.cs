@@ -34,7 +34,7 @@ internal static class TaskApi
         api.MapPost("/", EnqueueAsync)
             .WithName("EnqueueTask")
             .WithSummary("Enqueue a task")
-            .WithDescription("Same rules as agent.enqueue. A repeated idempotency_key with the same content returns the first task; with different content it is refused (409).")
+            .WithDescription("Same rules as agent.enqueue. The task's own values override its agent's; an unknown agent is refused (400), nothing stored. A repeated idempotency_key with the same content returns the first task; with different content it is refused (409).")
             .Accepts<EnqueueTaskRequest>("application/json")
             .Produces<EnqueuedTask>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -163,12 +163,14 @@ internal static class TaskApi
                 Instructions = task.Instructions,
                 Model = task.Model,
                 Priority = task.Priority ?? 0,
-                MaxSteps = task.MaxSteps ?? 20,
+                MaxSteps = task.MaxSteps,
                 IdempotencyKey = task.IdempotencyKey,
                 RunAt = task.RunAt,
                 Deadline = task.Deadline,
                 ToolConfig = task.ToolConfig,
                 BatchId = task.BatchId,
+                Agent = task.Agent,
+                Tools = task.Tools,
             }, cancellationToken);
             var url = $"/api/tasks/{id}";
             return Results.Created(url, new EnqueuedTask(id, url));

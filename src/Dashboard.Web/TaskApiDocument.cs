@@ -19,7 +19,7 @@ internal static partial class TaskApiDocument
 
     /// <summary>The bodies the API reads: they refuse unknown fields.</summary>
     private static readonly HashSet<Type> s_requestBodies =
-        [typeof(EnqueueTaskRequest), typeof(RetryTaskRequest), typeof(CreateBatchRequest), typeof(ScheduleBody), typeof(CreateScheduleRequest)];
+        [typeof(EnqueueTaskRequest), typeof(RetryTaskRequest), typeof(CreateBatchRequest), typeof(ScheduleBody), typeof(CreateScheduleRequest), typeof(AgentBody)];
 
     public static IServiceCollection AddTaskApiDocument(this IServiceCollection services)
     {
@@ -133,8 +133,9 @@ internal static partial class TaskApiDocument
             Version = version.Split('+')[0],
             Description = """
                 Enqueue agent tasks, follow them and read their results, usage and steps; run batches of tasks (from
-                prompts or a template over a read-only query) and schedule them on a cron. The same rules as the SQL API
-                (agent.enqueue, agent.cancel, agent.retry, agent.enqueue_batch, agent.upsert_schedule ...). JSON in snake_case; unknown fields, duplicate fields and
+                prompts or a template over a read-only query) and schedule them on a cron; define named agents (instructions,
+                model, tools, limits) that tasks, batches and schedules name. The same rules as the SQL API (agent.enqueue,
+                agent.cancel, agent.retry, agent.enqueue_batch, agent.upsert_schedule, agent.upsert_agent ...). JSON in snake_case; unknown fields, duplicate fields and
                 numbers in strings are refused. Errors are problem details (RFC 9457) naming the field and its rule.
                 On loopback without Api:Key no key is needed; otherwise send 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'.
                 """,
@@ -197,6 +198,16 @@ internal static partial class TaskApiDocument
             case "RetryTask":
                 SetRequestExample(operation, new JsonObject { ["max_steps"] = 40 });
                 SetResponseExample(operation, "202", new JsonObject { ["id"] = 42, ["outcome"] = "queued", ["url"] = "/api/tasks/42" });
+                break;
+            case "PutAgent":
+                SetRequestExample(operation, new JsonObject
+                {
+                    ["instructions"] = "You answer support questions from the order history. Be brief.",
+                    ["model"] = "gpt-5-mini",
+                    ["tools"] = new JsonArray("query", "describe_table", "crm__*"),
+                    ["max_steps"] = 12,
+                    ["deadline_after"] = "00:10:00",
+                });
                 break;
             case "GetTask":
                 SetResponseExample(operation, "404", Problem("Task not found", "There is no task 42.", 404));

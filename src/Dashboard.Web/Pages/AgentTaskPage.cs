@@ -50,6 +50,8 @@ internal sealed class AgentTaskPage(long id) : AgentPage
         WriteLiteral($"""
             <p class="agent-task-meta">model <strong class="agent-model">{E(task.Model ?? "not configured here")}</strong>{(task.RequestedModel is null ? " (the default)" : "")}
             · priority {task.Priority} · max_steps {task.MaxSteps} · created {E(task.CreatedAt.ToString("u", CultureInfo.InvariantCulture))}{batch}{job}</p>
+            <p class="agent-task-agent">agent <strong class="agent-agent">{E(task.Agent ?? "none")}</strong>
+            · tools <span class="agent-tools">{E(task.Tools is { Length: > 0 } tools ? string.Join(", ", tools) : "the database tools (default)")}</span>{(task.Tools is not null && task.ToolPatterns is not null && !task.Tools.SequenceEqual(task.ToolPatterns) ? $" <span class=\"agent-tool-patterns\">(from {E(string.Join(", ", task.ToolPatterns))})</span>" : "")}</p>
             <h3>Prompt</h3><pre class="agent-prompt" style="white-space: pre-wrap">{E(task.Prompt)}</pre>
             {(task.Instructions is null ? "" : $"<h3>Instructions</h3><pre class=\"agent-instructions\" style=\"white-space: pre-wrap\">{E(task.Instructions)}</pre>")}
             """);

@@ -17,7 +17,7 @@ internal sealed partial class BatchClient([FromKeyedServices(AppDatabase.Key)] N
                b.created_at as CreatedAt, c.started_at as StartedAt, b.finished_at as FinishedAt,
                b.input_tokens as InputTokens, b.cached_tokens as CachedTokens, b.output_tokens as OutputTokens,
                b.reasoning_tokens as ReasoningTokens, b.template, b.source_sql as SourceSql, b.follow_up as FollowUp,
-               b.follow_up_task_id as FollowUpTaskId, b.schedule_name as ScheduleName, b.error
+               b.follow_up_task_id as FollowUpTaskId, b.schedule_name as ScheduleName, b.agent, b.error
           from agent.batches b
           left join lateral (
               select count(*) filter (where t.status = 'queued') as queued, count(*) filter (where t.status = 'running') as running,
@@ -35,7 +35,7 @@ internal sealed partial class BatchClient([FromKeyedServices(AppDatabase.Key)] N
     private const string ScheduleColumns = """
         select s.name, s.cron, s.time_zone as TimeZone, s.prompts, s.template, s.source_sql as SourceSql, s.instructions,
                s.model, s.priority, s.max_steps as MaxSteps, s.deadline_after as DeadlineAfter, s.follow_up as FollowUp,
-               s.enabled, s.defined_in as DefinedIn, s.created_at as CreatedAt, s.updated_at as UpdatedAt,
+               s.enabled, s.agent, s.defined_in as DefinedIn, s.created_at as CreatedAt, s.updated_at as UpdatedAt,
                l.id as LastBatchId, l.created_at as LastFiredAt
           from agent.schedules s
           left join lateral (select id, created_at from agent.batches b where b.schedule_name = s.name order by id desc limit 1) l on true
@@ -45,6 +45,7 @@ internal sealed partial class BatchClient([FromKeyedServices(AppDatabase.Key)] N
     {
         ArgumentNullException.ThrowIfNull(request);
         RequireStorable(request.Name, request.Prompts, request.Template, request.SourceSql, request.Instructions, request.Model, request.FollowUp);
+        TaskClient.RequireStorable("agent", request.Agent);
         // Traced, the tasks of a prompt list carry the trace.
         using var activity = TaskTelemetry.StartEnqueue(request.Model);
         activity?.SetTag("agent.batch.name", request.Name);
@@ -52,12 +53,12 @@ internal sealed partial class BatchClient([FromKeyedServices(AppDatabase.Key)] N
         var id = await RefusalsNamedAsync(() => connection.ExecuteScalarAsync<long>(new CommandDefinition(TaskTelemetry.Traced("""
             select agent.enqueue_batch(name => @Name, prompts => @prompts, template => @Template, source_sql => @SourceSql,
                 instructions => @Instructions, model => @Model, priority => @Priority, max_steps => @MaxSteps,
-                deadline => @deadline, follow_up => @FollowUp, idempotency_key => @IdempotencyKey)
+                deadline => @deadline, follow_up => @FollowUp, idempotency_key => @IdempotencyKey, agent => @Agent)
             """, activity), new
         {
             request.Name, prompts = request.Prompts?.ToArray(), request.Template, request.SourceSql, request.Instructions, request.Model,
             request.Priority, request.MaxSteps, deadline = request.Deadline?.ToUniversalTime(), request.FollowUp, request.IdempotencyKey,
-            TraceParent = activity?.Id,
+            request.Agent, TraceParent = activity?.Id,
         }, cancellationToken: cancellationToken)));
         activity?.SetTag("agent.batch.id", id);
         return id;
@@ -134,16 +135,17 @@ internal sealed partial class BatchClient([FromKeyedServices(AppDatabase.Key)] N
         TaskClient.RequireStorable("cron", request.Cron);
         TaskClient.RequireStorable("time_zone", request.TimeZone);
         RequireStorable(name, request.Prompts, request.Template, request.SourceSql, request.Instructions, request.Model, request.FollowUp);
+        TaskClient.RequireStorable("agent", request.Agent);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return await RefusalsNamedAsync(async () => (await connection.ExecuteScalarAsync<string>(new CommandDefinition("""
             select agent.upsert_schedule(name => @name, cron => @Cron, time_zone => @TimeZone, prompts => @prompts,
                 template => @Template, source_sql => @SourceSql, instructions => @Instructions, model => @Model,
                 priority => @Priority, max_steps => @MaxSteps, deadline_after => @DeadlineAfter, follow_up => @FollowUp,
-                enabled => @Enabled)
+                enabled => @Enabled, agent => @Agent)
             """, new
         {
             name, request.Cron, request.TimeZone, prompts = request.Prompts?.ToArray(), request.Template, request.SourceSql,
-            request.Instructions, request.Model, request.Priority, request.MaxSteps, request.DeadlineAfter, request.FollowUp, request.Enabled,
+            request.Instructions, request.Model, request.Priority, request.MaxSteps, request.DeadlineAfter, request.FollowUp, request.Enabled, request.Agent,
         }, cancellationToken: cancellationToken)))!);
     }
 
@@ -209,7 +211,8 @@ internal sealed partial class BatchClient([FromKeyedServices(AppDatabase.Key)] N
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.InvalidParameterValue)
         {
-            var field = NamedField().Match(ex.MessageText) is { Success: true } match ? match.Groups[1].Value : null;
+            var field = NamedField().Match(ex.MessageText) is { Success: true } match ? match.Groups[1].Value
+                : ex.MessageText.Contains(": unknown agent ", StringComparison.Ordinal) ? "agent" : null;
             throw new TaskValidationException(ex.MessageText, ex, field == "prompt" ? "prompts" : field);
         }
     }

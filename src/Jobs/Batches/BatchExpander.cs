@@ -25,7 +25,7 @@ internal sealed partial class BatchExpander(
     ILogger<BatchExpander> logger) : BackgroundService
 {
     private const string ClaimSql = """
-        select id, name, template, source_sql as SourceSql, instructions, model, priority, max_steps as MaxSteps, deadline
+        select id, name, template, source_sql as SourceSql, instructions, model, priority, max_steps as MaxSteps, deadline, agent
           from agent.batches where status = 'pending' order by id limit 1 for update skip locked
         """;
 
@@ -70,9 +70,9 @@ internal sealed partial class BatchExpander(
             {
                 await connection.ExecuteAsync(new CommandDefinition("""
                     select agent.enqueue_many(prompts => @prompts, instructions => @Instructions, model => @Model,
-                        priority => @Priority, max_steps => @MaxSteps, deadline => @Deadline, batch_id => @Id);
+                        priority => @Priority, max_steps => @MaxSteps, deadline => @Deadline, batch_id => @Id, agent => @Agent);
                     update agent.batches set status = 'running' where id = @Id; -- agent.enqueue counted each task into total
-                    """, new { prompts = prompts.ToArray(), batch.Instructions, batch.Model, batch.Priority, batch.MaxSteps, batch.Deadline, batch.Id },
+                    """, new { prompts = prompts.ToArray(), batch.Instructions, batch.Model, batch.Priority, batch.MaxSteps, batch.Deadline, batch.Id, batch.Agent },
                     transaction, cancellationToken: cancellationToken));
             }
             catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.InvalidParameterValue)
@@ -166,7 +166,7 @@ internal sealed partial class BatchExpander(
     }
 
     private sealed record PendingBatch(long Id, string Name, string Template, string SourceSql, string? Instructions, string? Model,
-        int Priority, int MaxSteps, DateTime? Deadline);
+        int Priority, int? MaxSteps, DateTime? Deadline, string? Agent);
 
     [LoggerMessage(EventId = 4000, Level = LogLevel.Error, Message = "Expanding a template batch failed; trying again later")]
     private partial void LogExpandFailed(Exception exception);

@@ -13,7 +13,10 @@ public sealed record BatchRequest
     public string? Instructions { get; init; }
     public string? Model { get; init; }
     public int Priority { get; init; }
-    public int MaxSteps { get; init; } = 20;
+
+    /// <summary>1 to 200; null: the agent's, else 20.</summary>
+    public int? MaxSteps { get; init; }
+
     public DateTimeOffset? Deadline { get; init; }
 
     /// <summary>A follow-up task's prompt: enqueued once when the batch finishes, with its results as input.</summary>
@@ -21,6 +24,9 @@ public sealed record BatchRequest
 
     /// <summary>The same key with the same content returns the first batch; with other content it is refused.</summary>
     public string? IdempotencyKey { get; init; }
+
+    /// <summary>The named agent of every task of the batch (and of its follow-up); the tasks' own options override it.</summary>
+    public string? Agent { get; init; }
 }
 
 /// <summary>A batch: its state, counts by status, progress, times and token totals.</summary>
@@ -57,6 +63,9 @@ public sealed record BatchDetails
     public string? FollowUp { get; init; }
     public long? FollowUpTaskId { get; init; }
     public string? ScheduleName { get; init; }
+
+    /// <summary>The named agent of its tasks; null when none.</summary>
+    public string? Agent { get; init; }
 
     /// <summary>Why a batch failed (its template could not be expanded), or a note (its query returned no rows).</summary>
     public string? Error { get; init; }
@@ -102,10 +111,16 @@ public sealed record ScheduleRequest
     public string? Instructions { get; init; }
     public string? Model { get; init; }
     public int Priority { get; init; }
-    public int MaxSteps { get; init; } = 20;
+
+    /// <summary>1 to 200; null: the agent's, else 20.</summary>
+    public int? MaxSteps { get; init; }
+
     public TimeSpan? DeadlineAfter { get; init; }
     public string? FollowUp { get; init; }
     public bool Enabled { get; init; } = true;
+
+    /// <summary>The named agent of each batch's tasks; it must exist when the schedule is written.</summary>
+    public string? Agent { get; init; }
 }
 
 /// <summary>A stored schedule, with where it is defined and its last batch.</summary>
@@ -120,10 +135,16 @@ public sealed record ScheduleDetails
     public string? Instructions { get; init; }
     public string? Model { get; init; }
     public int Priority { get; init; }
-    public int MaxSteps { get; init; }
+
+    /// <summary>Null: the agent's, else 20.</summary>
+    public int? MaxSteps { get; init; }
+
     public TimeSpan? DeadlineAfter { get; init; }
     public string? FollowUp { get; init; }
     public bool Enabled { get; init; }
+
+    /// <summary>The named agent of each batch's tasks; null when none.</summary>
+    public string? Agent { get; init; }
 
     /// <summary><c>sql</c> (SQL or the REST API) or <c>config</c> (the worker's configuration, which wins at start-up).</summary>
     public required string DefinedIn { get; init; }

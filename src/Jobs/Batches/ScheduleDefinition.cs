@@ -19,7 +19,10 @@ public sealed class ScheduleDefinition
     public string? Instructions { get; set; }
     public string? Model { get; set; }
     public int Priority { get; set; }
-    public int MaxSteps { get; set; } = 20;
+
+    /// <summary>1 to 200; null: the agent's, else 20.</summary>
+    public int? MaxSteps { get; set; }
+
 
     /// <summary>Each batch's tasks must end within this of the fire, or fail with <c>deadline</c>.</summary>
     public TimeSpan? DeadlineAfter { get; set; }
@@ -28,4 +31,7 @@ public sealed class ScheduleDefinition
     public string? FollowUp { get; set; }
 
     public bool Enabled { get; set; } = true;
+
+    /// <summary>The named agent of each batch's tasks (<c>Agents__&lt;name&gt;__...</c> or <c>agent.upsert_agent</c>).</summary>
+    public string? Agent { get; set; }
 }

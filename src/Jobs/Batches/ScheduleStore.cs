@@ -33,12 +33,12 @@ internal sealed class ScheduleStore(
                     select agent.upsert_schedule(name => @name, cron => @Cron, time_zone => @TimeZone, prompts => @prompts,
                         template => @Template, source_sql => @SourceSql, instructions => @Instructions, model => @Model,
                         priority => @Priority, max_steps => @MaxSteps, deadline_after => @DeadlineAfter,
-                        follow_up => @FollowUp, enabled => @Enabled, defined_in => 'config')
+                        follow_up => @FollowUp, enabled => @Enabled, defined_in => 'config', agent => @Agent)
                     """, new
                 {
                     name, schedule.Cron, schedule.TimeZone, prompts = schedule.Prompts?.ToArray(), schedule.Template, schedule.SourceSql,
                     schedule.Instructions, schedule.Model, schedule.Priority, schedule.MaxSteps, schedule.DeadlineAfter, schedule.FollowUp,
-                    schedule.Enabled,
+                    schedule.Enabled, schedule.Agent,
                 }, cancellationToken: cancellationToken));
             }
             catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InvalidParameterValue)

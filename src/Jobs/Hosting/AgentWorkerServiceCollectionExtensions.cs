@@ -28,7 +28,7 @@ public static class AgentWorkerServiceCollectionExtensions
 {
     /// <summary>
     /// The App database (<c>ConnectionStrings:App</c>), the schema on start (<see cref="SchemaOptions"/>), and the
-    /// clients: <see cref="ITaskClient"/> and <see cref="IBatchClient"/>. Runs no task.
+    /// clients: <see cref="ITaskClient"/>, <see cref="IBatchClient"/> and <see cref="IAgentClient"/>. Runs no task.
     /// </summary>
     public static IServiceCollection AddAgentTasks(this IServiceCollection services, IConfiguration configuration)
     {
@@ -52,6 +52,7 @@ public static class AgentWorkerServiceCollectionExtensions
         services.TryAddSingleton(new DefaultModel(configuration[$"{LlmOptions.SectionName}:{nameof(LlmOptions.Model)}"]));
         services.TryAddSingleton<ITaskClient, TaskClient>();
         services.TryAddSingleton<IBatchClient, BatchClient>();
+        services.TryAddSingleton<IAgentClient, AgentClient>();
         services.TryAddSingleton(new ServiceInstance(ProcessInstance.Id));
         services.TryAddSingleton(TimeProvider.System);
         return services;
@@ -152,6 +153,10 @@ public static class AgentWorkerServiceCollectionExtensions
         services.TryAddSingleton<RunCompleter>();
         services.TryAddSingleton<RunExecutor>();
         services.AddHostedService(sp => sp.GetRequiredService<RunExecutor>());
+
+        // The configuration's agents (Agents__<name>__...), written before the schedules that may name them.
+        services.TryAddSingleton(_ => ConfiguredAgents.Read(configuration));
+        services.AddHostedService(Built<ConfiguredAgentSync>);
 
         services.AddValidated<BatchOptions>(configuration, BatchOptions.SectionName);
         services.AddOptions<BatchOptions>().Configure<IOptions<RunOptions>>((batches, runs) => batches.PollInterval = runs.Value.PollInterval);

@@ -43,7 +43,7 @@ internal sealed partial class RunStore([FromKeyedServices(AppDatabase.Key)] Npgs
                   (t.cancel_requested_at is not null
                    or exists (select 1 from agent.batches b where b.id = t.batch_id and b.status = 'cancelled')) as CancelRequested,
                   t.lease_owner as Owner, t.retries, t.hangfire_job_id as HangfireJobId,
-                  t.trace_parent as TraceParent,
+                  t.trace_parent as TraceParent, t.agent, t.tool_patterns as ToolPatterns,
                   -- how long a due task waited for a run (a take-over's wait is not a queue's)
                   case when not p.takeover then extract(epoch from now() - greatest(t.created_at, t.run_at))::float8 end as QueueWaitSeconds,
                   agent.acquire_model_slot(coalesce(t.model, @defaultModel), t.id, @lease) as SlotAcquired;

@@ -22,11 +22,11 @@ internal record AgentTask
     /// <summary>Highest step number already stored for this task (0 when none).</summary>
     public required int LastSeq { get; init; }
 
-    /// <summary>The named agent the task runs as (<c>agent.tasks.agent</c>), if any.</summary>
+    /// <summary>The named agent the task was enqueued with; null when none.</summary>
     public string? Agent { get; init; }
 
-    /// <summary>The tools the task may use: names or <c>server__*</c> patterns; null: the database tools.</summary>
-    public IReadOnlyList<string>? ToolPatterns { get; init; }
+    /// <summary>The tool names and <c>&lt;server&gt;__*</c> patterns the task may use; null: the database tools.</summary>
+    public string[]? ToolPatterns { get; init; }
 
     /// <summary>Someone asked to cancel the task (<c>agent.cancel</c>) while it ran.</summary>
     public bool CancelRequested { get; init; }

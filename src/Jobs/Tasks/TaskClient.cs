@@ -10,7 +10,7 @@ internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlData
     private const string EnqueueSql = """
         select agent.enqueue(prompt => @Prompt, instructions => @Instructions, model => @Model, priority => @Priority,
             max_steps => @MaxSteps, idempotency_key => @IdempotencyKey, run_at => @RunAt, deadline => @Deadline,
-            tool_config => @ToolConfig::jsonb, batch_id => @BatchId)
+            tool_config => @ToolConfig::jsonb, batch_id => @BatchId, agent => @Agent, tools => @Tools)
         """;
 
     /// <summary>The task, then its steps (<c>@id</c>, <c>@defaultModel</c>): shared with the dashboard's task page.</summary>
@@ -21,7 +21,8 @@ internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlData
                run_at as RunAt, deadline, started_at as StartedAt, finished_at as FinishedAt, result_text as ResultText,
                error_code as ErrorCode, error_message as ErrorMessage, cancel_requested_at as CancelRequestedAt,
                cancel_reason as CancelReason, input_tokens as InputTokens, cached_tokens as CachedTokens,
-               output_tokens as OutputTokens, reasoning_tokens as ReasoningTokens
+               output_tokens as OutputTokens, reasoning_tokens as ReasoningTokens, agent,
+               coalesce(tools, tool_patterns) as Tools, tool_patterns as ToolPatterns
           from agent.tasks where id = @id;
         select seq, attempt, kind, started_at as StartedAt, duration_ms as DurationMs, ttft_ms as TtftMs,
                model_ms as ModelMs, transport, socket_id as SocketId, socket_reused as SocketReused, chained, attempts,
@@ -51,6 +52,8 @@ internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlData
                 Deadline = request.Deadline?.ToUniversalTime(),
                 ToolConfig = request.ToolConfig?.ToJsonString(),
                 request.BatchId,
+                request.Agent,
+                Tools = request.Tools?.ToArray(),
                 TraceParent = activity?.Id,
             }, cancellationToken: cancellationToken));
             activity?.SetTag("agent.task.id", id);
@@ -77,6 +80,11 @@ internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlData
         RequireStorable("instructions", request.Instructions);
         RequireStorable("model", request.Model);
         RequireStorable("idempotency_key", request.IdempotencyKey);
+        RequireStorable("agent", request.Agent);
+        foreach (var tool in request.Tools ?? [])
+        {
+            RequireStorable("tools", tool);
+        }
         if (request.ToolConfig?.ToJsonString() is { } config && StorableText.CleanJson(config) != config)
         {
             Refuse("tool_config");
@@ -98,9 +106,10 @@ internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlData
     /// <summary>The field an <c>agent.enqueue</c> refusal names ("agent.enqueue: max_steps must be ...").</summary>
     private static string? FieldNamed(string message)
     {
-        foreach (var field in (string[])["prompt", "instructions", "model", "priority", "max_steps", "idempotency_key", "run_at", "deadline", "tool_config", "batch_id"])
+        foreach (var field in (string[])["prompt", "instructions", "model", "priority", "max_steps", "idempotency_key", "run_at", "deadline", "tool_config", "batch_id", "agent", "tools"])
         {
-            if (message.StartsWith($"agent.enqueue: {field} ", StringComparison.Ordinal))
+            if (message.StartsWith($"agent.enqueue: {field} ", StringComparison.Ordinal)
+                || (field == "agent" && message.StartsWith("agent.enqueue: unknown agent ", StringComparison.Ordinal)))
             {
                 return field;
             }
@@ -113,7 +122,7 @@ internal sealed class TaskClient([FromKeyedServices(AppDatabase.Key)] NpgsqlData
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return (await connection.QueryAsync<TaskSummary>(new CommandDefinition("""
-            select id, status, prompt, batch_id as BatchId, model, priority, attempt, created_at as CreatedAt,
+            select id, status, prompt, batch_id as BatchId, model, agent, priority, attempt, created_at as CreatedAt,
                    started_at as StartedAt, finished_at as FinishedAt, result_text as ResultText, error_code as ErrorCode,
                    input_tokens as InputTokens, output_tokens as OutputTokens
               from agent.tasks

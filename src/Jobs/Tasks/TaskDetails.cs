@@ -41,5 +41,18 @@ public sealed record TaskDetails
     public long CachedTokens { get; init; }
     public long OutputTokens { get; init; }
     public long ReasoningTokens { get; init; }
+
+    /// <summary>The named agent the task was enqueued with (its own, or <c>default</c>); null when none.</summary>
+    public string? Agent { get; init; }
+
+    /// <summary>
+    /// The tools of the task: the tool names its run offered the model once it has run, else the names and
+    /// <c>&lt;server&gt;__*</c> patterns it may use (<see cref="ToolPatterns"/>); null: the database tools.
+    /// </summary>
+    public string[]? Tools { get; init; }
+
+    /// <summary>The tool names and patterns the task may use, resolved at enqueue (its own, else its agent's); null: the database tools.</summary>
+    public string[]? ToolPatterns { get; init; }
+
     public IReadOnlyList<StepSummary> Steps { get; init; } = [];
 }

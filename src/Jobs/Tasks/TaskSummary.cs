@@ -8,6 +8,10 @@ public sealed record TaskSummary
     public required string Prompt { get; init; }
     public long? BatchId { get; init; }
     public string? Model { get; init; }
+
+    /// <summary>The named agent the task was enqueued with; null when none.</summary>
+    public string? Agent { get; init; }
+
     public int Priority { get; init; }
     public int Attempt { get; init; }
     public DateTime CreatedAt { get; init; }
