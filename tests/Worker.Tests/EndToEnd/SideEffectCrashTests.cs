@@ -76,30 +76,42 @@ public sealed class SideEffectCrashTests(PostgresServer server) : IAsyncLifetime
                 new { ids });
             Assert.Equal(TaskCount / 4, keyed.Length);
 
-            // Kill one host or the other (one that is up) at random moments, restarting it each time, until enough kills
-            // landed (and one of them in a refund's window), as long as there is work left.
+            // Each host lives a random 1.5-4 s once up, then is killed and restarted at once, until enough kills landed
+            // (and one of them in a refund's window), as long as there is work left.
             var kills = 0;
+            var struck = 0L;
+            var killAt = new TimeSpan?[hosts.Length];
             while (kills < MaxKills)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(random.Next(300, 1500)), Ct);
+                await Task.Delay(TimeSpan.FromMilliseconds(100), Ct);
                 var open = await _db.ScalarAsync<long>("select count(*) from agent.tasks where id = any(@ids) and status in ('queued', 'running')", new { ids });
                 var doubts = await _db.ScalarAsync<long>("select count(*) from agent.tasks where id = any(@ids) and error_code = 'tool_in_doubt'", new { ids });
                 if (open == 0 || (kills >= MinKills && doubts > 0))
                 {
                     break;
                 }
-                var up = Enumerable.Range(0, hosts.Length).Where(i => hosts[i].IsCompletedSuccessfully).ToList();
-                if (up.Count == 0)
+                for (var slot = 0; slot < hosts.Length; slot++)
                 {
-                    continue;
+                    if (!hosts[slot].IsCompletedSuccessfully)
+                    {
+                        continue;
+                    }
+                    killAt[slot] ??= clock.Elapsed + TimeSpan.FromMilliseconds(random.Next(1_500, 4_000));
+                    if (clock.Elapsed < killAt[slot])
+                    {
+                        continue;
+                    }
+                    using (var victim = await hosts[slot])
+                    {
+                        // The runs it holds (lease_owner is host:pid:...:task:attempt), a moment before it dies.
+                        struck += await _db.ScalarAsync<long>("select count(*) from agent.tasks where status = 'running' and lease_owner like '%:' || @pid || ':%'",
+                            new { pid = victim.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+                        victim.Kill();
+                    }
+                    kills++;
+                    killAt[slot] = null;
+                    hosts[slot] = StartHostAsync();
                 }
-                var victim = up[random.Next(up.Count)];
-                using (var killed = await hosts[victim])
-                {
-                    killed.Kill();
-                }
-                kills++;
-                hosts[victim] = StartHostAsync();
             }
             await Task.WhenAll(hosts);
             var killing = clock.Elapsed;
@@ -150,7 +162,7 @@ public sealed class SideEffectCrashTests(PostgresServer server) : IAsyncLifetime
             await using var db = _db.Open();
             var takenOver = await db.ExecuteScalarAsync<long>("select count(*) from agent.tasks where id = any(@ids) and attempt > 1", new { ids });
             var keyedRepeats = await db.ExecuteScalarAsync<long>("select coalesce(sum(calls - 1), 0) from toolhost.keyed_refunds");
-            log?.WriteLine($"seed {seed}: {kills} kills in {killing.TotalSeconds:F0} s; {takenOver} tasks taken over; {inDoubt.Count} in doubt "
+            log?.WriteLine($"seed {seed}: {kills} kills in {killing.TotalSeconds:F0} s, striking {struck} runs; {takenOver} tasks taken over; {inDoubt.Count} in doubt "
                 + $"({reruns} rerun, {skipped.Count} skipped); {keyedRepeats} keyed refunds called again; {clock.Elapsed.TotalSeconds:F0} s in all");
 
             var unsucceeded = (await db.QueryAsync<(long Id, string Status, string? ErrorCode, string? ErrorMessage)>(
