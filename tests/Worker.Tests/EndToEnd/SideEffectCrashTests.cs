@@ -48,6 +48,11 @@ public sealed class SideEffectCrashTests(PostgresServer server) : IAsyncLifetime
     private Task<WorkerProcess> StartHostAsync() => WorkerProcess.StartHostAsync("tests/ToolHost", "ToolHost", null,
         _db.ConnectionString, _db.ReaderConnectionString, _sim, new Dictionary<string, string>(), HostSettings);
 
+    /// <summary>The runs a host holds now (<c>lease_owner</c> is <c>host:pid:random:task:attempt</c>).</summary>
+    private Task<long> RunsHeldAsync(WorkerProcess host) => _db.ScalarAsync<long>(
+        "select count(*) from agent.tasks where status = 'running' and lease_owner like '%:' || @pid || ':%'",
+        new { pid = host.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+
     /// <summary>A task failed with <c>tool_in_doubt</c>, and the journal entry of the call its message names (null: none).</summary>
     private sealed record InDoubt(long Id, string ErrorMessage, string? CallId, string? ToolName, string? IdempotencyKey);
 
@@ -76,8 +81,9 @@ public sealed class SideEffectCrashTests(PostgresServer server) : IAsyncLifetime
                 new { ids });
             Assert.Equal(TaskCount / 4, keyed.Length);
 
-            // Each host lives a random 1.5-4 s once up, then is killed and restarted at once, until enough kills landed
-            // (and one of them in a refund's window), as long as there is work left.
+            // Each host lives a random 0.5-3 s once it holds a run (however long the machine takes to get it there), then
+            // is killed and restarted at once, until enough kills landed (and one of them in a refund's window), as long
+            // as there is work left.
             var kills = 0;
             var struck = 0L;
             var killAt = new TimeSpan?[hosts.Length];
@@ -96,17 +102,19 @@ public sealed class SideEffectCrashTests(PostgresServer server) : IAsyncLifetime
                     {
                         continue;
                     }
-                    killAt[slot] ??= clock.Elapsed + TimeSpan.FromMilliseconds(random.Next(1_500, 4_000));
-                    if (clock.Elapsed < killAt[slot])
+                    var host = await hosts[slot];
+                    if (killAt[slot] is null && await RunsHeldAsync(host) > 0)
+                    {
+                        killAt[slot] = clock.Elapsed + TimeSpan.FromMilliseconds(random.Next(500, 3_000));
+                    }
+                    if (killAt[slot] is null || clock.Elapsed < killAt[slot])
                     {
                         continue;
                     }
-                    using (var victim = await hosts[slot])
+                    using (host)
                     {
-                        // The runs it holds (lease_owner is host:pid:...:task:attempt), a moment before it dies.
-                        struck += await _db.ScalarAsync<long>("select count(*) from agent.tasks where status = 'running' and lease_owner like '%:' || @pid || ':%'",
-                            new { pid = victim.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) });
-                        victim.Kill();
+                        struck += await RunsHeldAsync(host);
+                        host.Kill();
                     }
                     kills++;
                     killAt[slot] = null;
