@@ -39,14 +39,23 @@ public sealed class WorkerProcess : IDisposable
         StartAsync(app, target, simulator, new Dictionary<string, string>(), extra);
 
     /// <summary>As above, with environment variables for the process (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c> ...).</summary>
-    public static async Task<WorkerProcess> StartAsync(string app, string target, SimulatorHost simulator,
-        IReadOnlyDictionary<string, string> environment, params string[] extra)
+    public static Task<WorkerProcess> StartAsync(string app, string target, SimulatorHost simulator,
+        IReadOnlyDictionary<string, string> environment, params string[] extra) =>
+        StartHostAsync("src/Worker", "Worker", "run", app, target, simulator, environment, extra);
+
+    /// <summary>
+    /// As <see cref="StartAsync(string, string, SimulatorHost, string[])"/>, for another host of the worker built in
+    /// this repository (<paramref name="project"/> such as <c>tests/ToolHost</c>, its assembly <paramref name="assembly"/>,
+    /// its verb if it takes one), configured the same way.
+    /// </summary>
+    public static async Task<WorkerProcess> StartHostAsync(string project, string assembly, string? verb, string app, string target,
+        SimulatorHost simulator, IReadOnlyDictionary<string, string> environment, params string[] extra)
     {
         ArgumentNullException.ThrowIfNull(simulator);
         ArgumentNullException.ThrowIfNull(environment);
-        // The worker's own build output (its deps and runtimeconfig), in the configuration the caller was built in.
+        // The host's own build output (its deps and runtimeconfig), in the configuration the caller was built in.
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0
-        var worker = Repository.File($"src/Worker/bin/{configuration}/net10.0/Worker.dll");
+        var worker = Repository.File($"{project}/bin/{configuration}/net10.0/{assembly}.dll");
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -55,7 +64,8 @@ public sealed class WorkerProcess : IDisposable
             WorkingDirectory = Path.GetDirectoryName(worker)!,
         };
         foreach (var arg in (string[])[
-            worker, "run",
+            worker,
+            .. (verb is null ? (string[])[] : [verb]),
             $"--ConnectionStrings:App={app}",
             $"--ConnectionStrings:Target={target}",
             "--Tools:Schemas=shop",

@@ -7,8 +7,8 @@ using Npgsql;
 namespace AgentWorker.Jobs.Runs;
 
 /// <summary>
-/// The executor's reads and writes of <c>agent.tasks</c> and <c>agent.steps</c>. Every write after the claim is guarded
-/// by the run's claim (<c>lease_owner</c>): a run that lost its claim changes nothing.
+/// The executor's reads and writes of <c>agent.tasks</c>, <c>agent.steps</c> and <c>agent.tool_calls</c>. Every write after
+/// the claim is guarded by the run's claim (<c>lease_owner</c>): a run that lost its claim changes nothing.
 /// </summary>
 internal sealed partial class RunStore([FromKeyedServices(AppDatabase.Key)] NpgsqlDataSource dataSource) : IStepSink
 {
@@ -66,29 +66,45 @@ internal sealed partial class RunStore([FromKeyedServices(AppDatabase.Key)] Npgs
           from mine m left join renewed r on r.id = m.id
         """;
 
-    private const string InsertStepSql = """
+    // A run's writes of steps and journal entries hold while its claim does (@Owner; null: outside any claim, as the
+    // bench's loop runner writes). The claim's row is locked FOR SHARE for the statement: a take-over's claim waits for
+    // it, and so reads what it wrote; a write after a take-over changes nothing. Without it a run whose claim expired
+    // while it was alive (a stalled process) could start a call the new run starts too: a refund done twice.
+    private const string HeldCte = """
+        held as (select t.id from agent.tasks t where t.id = @TaskId and t.lease_owner = @Owner for share)
+        """;
+
+    private const string Held = "(@Owner::text is null or exists (select 1 from held))";
+
+    private const string InsertStepValuesSql = $"""
         insert into agent.steps (task_id, attempt, seq, kind, started_at, finished_at, duration_ms, ttft_ms, transport,
             socket_id, socket_reused, chained, response_id, input_tokens, cached_tokens, output_tokens, reasoning_tokens,
             attempts, recovery, request_bytes, model_ms, tool_name, call_id, arguments, row_count, truncated, error, items)
-        values (@TaskId, @Attempt, @Seq, @Kind, @StartedAt, @FinishedAt, @DurationMs, @TtftMs, @Transport,
+        select @TaskId, @Attempt, @Seq, @Kind, @StartedAt, @FinishedAt, @DurationMs, @TtftMs, @Transport,
             @SocketId, @SocketReused, @Chained, @ResponseId, @InputTokens, @CachedTokens, @OutputTokens, @ReasoningTokens,
-            @Attempts, @Recovery, @RequestBytes, @ModelMs, @ToolName, @CallId, @Arguments, @RowCount, @Truncated, @Error, @Items::jsonb)
+            @Attempts, @Recovery, @RequestBytes, @ModelMs, @ToolName, @CallId, @Arguments, @RowCount, @Truncated, @Error, @Items::jsonb
+         where {Held}
         """;
+
+    private const string InsertStepSql = "with " + HeldCte + "\n" + InsertStepValuesSql;
 
     // A journaled call's step also finishes its journal entry; a run's first step also records the tools the run offers.
     // Both in the step's own statement: the output and "finished" are stored together or not at all.
-    private const string InsertStepWithSql = """
-        with journal as (
+    private const string InsertStepWithSql = $"""
+        with {HeldCte},
+        journal as (
             update agent.tool_calls c set finished_at = now()
-             where @Journaled and c.task_id = @TaskId and c.call_id = @CallId),
+             where @Journaled and c.task_id = @TaskId and c.call_id = @CallId and {Held}),
         offered as (
             update agent.tasks t set tools = @RunTools::text[]
-             where @RunTools::text[] is not null and t.id = @TaskId)
-        """ + InsertStepSql;
+             where @RunTools::text[] is not null and t.id = @TaskId and {Held})
+        """ + "\n" + InsertStepValuesSql;
 
-    private const string StartCallSql = """
+    private const string StartCallSql = $"""
+        with {HeldCte}
         insert into agent.tool_calls as c (task_id, call_id, tool_name, idempotency_key, idempotent, attempt)
-        values (@TaskId, @CallId, @ToolName, @IdempotencyKey, @Idempotent, @Attempt)
+        select @TaskId, @CallId, @ToolName, @IdempotencyKey, @Idempotent, @Attempt
+         where {Held}
         on conflict (task_id, call_id) do update
            set runs = c.runs + 1, attempt = excluded.attempt, started_at = now(), finished_at = null, resolution = null
         """;
@@ -188,15 +204,31 @@ internal sealed partial class RunStore([FromKeyedServices(AppDatabase.Key)] Npgs
         return new Checkpoint(steps, open);
     }
 
-    public async Task StartCallAsync(CallStart start, CancellationToken cancellationToken)
+    /// <summary>Outside any claim (the bench's loop runner, tests): <see cref="StartCallAsync(CallStart, string?, CancellationToken)"/> unguarded.</summary>
+    public Task StartCallAsync(CallStart start, CancellationToken cancellationToken) => StartCallAsync(start, null, cancellationToken);
+
+    /// <summary>
+    /// Journals a call's start, if the run still holds its claim (<paramref name="owner"/>; null: unguarded); else
+    /// throws <see cref="ClaimLostException"/> and the call must not run.
+    /// </summary>
+    public async Task StartCallAsync(CallStart start, string? owner, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(start);
         var storable = start with { CallId = StorableText.Clean(start.CallId) ?? "", IdempotencyKey = StorableText.Clean(start.IdempotencyKey) ?? "" };
+        var parameters = new DynamicParameters(storable);
+        parameters.Add("Owner", owner);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(StartCallSql, storable, cancellationToken: cancellationToken));
+        if (await connection.ExecuteAsync(new CommandDefinition(StartCallSql, parameters, cancellationToken: cancellationToken)) == 0)
+        {
+            throw new ClaimLostException(start.TaskId, $"call {start.CallId} of {start.ToolName} not started");
+        }
     }
 
-    public async Task SaveAsync(StepRecord record, CancellationToken cancellationToken)
+    /// <summary>Outside any claim (the bench's loop runner, tests): <see cref="SaveAsync(StepRecord, string?, CancellationToken)"/> unguarded.</summary>
+    public Task SaveAsync(StepRecord record, CancellationToken cancellationToken) => SaveAsync(record, null, cancellationToken);
+
+    /// <summary>Stores a step, if the run still holds its claim (<paramref name="owner"/>; null: unguarded); else throws <see cref="ClaimLostException"/>.</summary>
+    public async Task SaveAsync(StepRecord record, string? owner, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
         // Whatever a model sent (a NUL, an unpaired surrogate) must not fail the step's insert: every text a server
@@ -211,9 +243,14 @@ internal sealed partial class RunStore([FromKeyedServices(AppDatabase.Key)] Npgs
             Error = StorableText.Clean(record.Error),
             Items = StorableText.CleanJson(record.Items),
         };
+        var parameters = new DynamicParameters(storable);
+        parameters.Add("Owner", owner);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var sql = record.Journaled || record.RunTools is not null ? InsertStepWithSql : InsertStepSql;
-        await connection.ExecuteAsync(new CommandDefinition(sql, storable, cancellationToken: cancellationToken));
+        if (await connection.ExecuteAsync(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken)) == 0)
+        {
+            throw new ClaimLostException(record.TaskId, $"step {record.Seq} not stored");
+        }
     }
 
     /// <summary>Stores the outcome; null when this run no longer holds the task.</summary>

@@ -44,7 +44,7 @@ internal sealed partial class TaskRunner
     {
         ArgumentNullException.ThrowIfNull(run);
         var task = run.Task;
-        var steps = new CountingSink(_store);
+        var steps = new CountingSink(_store, task.Owner);
         using var deadline = DeadlineTimer(task);
         try
         {
@@ -66,6 +66,11 @@ internal sealed partial class TaskRunner
         {
             // Whatever the stop broke (a read, a socket, a statement), the request is why the run ended.
             return Requested(requested);
+        }
+        catch (ClaimLostException)
+        {
+            // A step or a call's start found the task taken over before the heartbeat said so: nothing was written.
+            return new RunResult.ClaimLost();
         }
         catch (Exception) when (deadline?.IsCancellationRequested == true)
         {
@@ -104,8 +109,11 @@ internal sealed partial class TaskRunner
         _ => new RunResult.ClaimLost(),
     };
 
-    /// <summary>The run's step sink: the store, counting the steps this run stored (the deadline's message says them).</summary>
-    private sealed class CountingSink(IStepSink inner) : IStepSink
+    /// <summary>
+    /// The run's step sink: the store, writing only while the run holds its claim (<paramref name="owner"/>), counting the
+    /// steps this run stored (the deadline's message says them).
+    /// </summary>
+    private sealed class CountingSink(RunStore store, string owner) : IStepSink
     {
         private int _saved;
 
@@ -113,11 +121,11 @@ internal sealed partial class TaskRunner
 
         public async Task SaveAsync(StepRecord record, CancellationToken cancellationToken)
         {
-            await inner.SaveAsync(record, cancellationToken);
+            await store.SaveAsync(record, owner, cancellationToken);
             Interlocked.Increment(ref _saved);
         }
 
-        public Task StartCallAsync(CallStart start, CancellationToken cancellationToken) => inner.StartCallAsync(start, cancellationToken);
+        public Task StartCallAsync(CallStart start, CancellationToken cancellationToken) => store.StartCallAsync(start, owner, cancellationToken);
     }
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "Task {TaskId} failed")]
