@@ -10,6 +10,7 @@ using AgentWorker.Jobs.Runs;
 using AgentWorker.Jobs.Tasks;
 using AgentWorker.Jobs.Telemetry;
 using AgentWorker.Jobs.Tools;
+using AgentWorker.Jobs.Tools.Mcp;
 using Hangfire;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -130,6 +131,7 @@ public static class AgentWorkerServiceCollectionExtensions
                 sp.GetRequiredService<ListTablesTool>(), sp.GetRequiredService<DescribeTableTool>(), sp.GetRequiredService<QueryTool>(),
             }
             .Select(t => RegisteredTool.Create(new DatabaseToolFunction(t), null, ToolSideEffects.ReadOnly, null, "database", scoped: false))));
+        AgentWorkerMcpExtensions.AddConfiguredMcpServers(services, configuration);
         services.TryAddSingleton<ToolCatalog>();
         services.TryAddSingleton<ToolRegistry>();
         services.TryAddSingleton<ToolMetrics>();
@@ -151,6 +153,8 @@ public static class AgentWorkerServiceCollectionExtensions
         services.TryAddSingleton<TaskRunner>();
         services.TryAddSingleton<RunCompleter>();
         services.TryAddSingleton<RunExecutor>();
+        // Before the executor: its first runs see the MCP servers that answered within their start timeout.
+        services.AddHostedService(sp => sp.GetRequiredService<McpServers>());
         services.AddHostedService(sp => sp.GetRequiredService<RunExecutor>());
 
         services.AddValidated<BatchOptions>(configuration, BatchOptions.SectionName);
