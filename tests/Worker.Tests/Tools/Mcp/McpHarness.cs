@@ -50,10 +50,23 @@ public sealed class McpHarness : IAsyncDisposable
         services.AddSingleton<ToolCatalog>();
         services.AddSingleton<ToolRegistry>();
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
-        // As ValidateOnStart does in a host: every server's options checked before anything starts.
+        // As ValidateOnStart does in a host: every server's options checked before anything starts, all failures at once.
+        var failures = new List<string>();
         foreach (var name in provider.GetRequiredService<McpServerNames>().All)
         {
-            _ = provider.GetRequiredService<IOptionsMonitor<McpServerOptions>>().Get(name);
+            try
+            {
+                _ = provider.GetRequiredService<IOptionsMonitor<McpServerOptions>>().Get(name);
+            }
+            catch (OptionsValidationException ex)
+            {
+                failures.AddRange(ex.Failures);
+            }
+        }
+        if (failures.Count > 0)
+        {
+            await provider.DisposeAsync();
+            throw new OptionsValidationException("Tools:Mcp", typeof(McpServerOptions), failures);
         }
         var harness = new McpHarness(provider);
         var watch = Stopwatch.StartNew();
