@@ -166,6 +166,9 @@ public static class AgentWorkerServiceCollectionExtensions
         services.TryAddTransient<ScheduleJob>();
         services.AddHostedService(Built<BatchExpander>);
         services.AddHostedService(Built<ScheduleSync>);
+        // The MCP servers' states on the workers page (name, status, why it is down, tools).
+        services.AddSingleton(sp => new WorkerStatsSection("mcp", () => sp.GetRequiredService<McpServers>().States()
+            .Select(s => new { name = s.Name, status = s.Status, error = s.Error, tools = s.Tools }).ToList()));
         services.AddHostedService(Built<WorkerStatsPublisher>);
         services.AddValidated<RetentionOptions>(configuration, RetentionOptions.SectionName);
         services.TryAddTransient<RetentionSweep>();

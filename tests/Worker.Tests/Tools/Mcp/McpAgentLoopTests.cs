@@ -60,6 +60,14 @@ public sealed class McpAgentLoopTests(McpAgentLoopTests.Environment env) : IClas
         Assert.StartsWith("everything connected (", (string?)mcp["detail"], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task WorkerStats_PublishTheServersState_ForTheWorkersPage()
+    {
+        await env.Database.WaitUntilAsync(
+            "select exists (select 1 from agent.worker_stats where pool->'mcp' @> '[{\"name\":\"everything\",\"status\":\"connected\"}]')",
+            null, TimeSpan.FromSeconds(30));
+    }
+
     private sealed class StepList : IStepSink
     {
         public List<StepRecord> Steps { get; } = [];
