@@ -52,6 +52,14 @@ if (args.Contains("--storage-only"))
     return 0;
 }
 
+if (args.Contains("--mcp-only"))
+{
+    // The MCP stdio call overhead alone (issue 22): mcp.md, the report left as it is.
+    var mcpAlone = await McpScenario.RunAsync(smoke);
+    Console.WriteLine($"MCP: {McpScenario.Write(mcpAlone, await MachineAsync(), output)}");
+    return 0;
+}
+
 if (args.Contains("--faults-only"))
 {
     // Database faults under load alone (issue 20), at full size: faults.md, the report left as it is.
@@ -78,12 +86,14 @@ var (throughput, plain) = await InFreshDatabaseAsync(db => LoadScenario.Throughp
 var concurrency = await InFreshDatabaseAsync(db => LoadScenario.ConcurrencyAsync(db, smoke));
 var storage = await InFreshDatabaseAsync(db => StorageScenario.RunAsync(scenario => InFreshDatabaseAsync(scenario), db, smoke));
 var faults = smoke ? null : await FaultScenario.RunAsync();
+var mcp = await McpScenario.RunAsync(smoke);
 
 var machine = await MachineAsync();
 if (faults is not null)
 {
     Console.WriteLine($"Faults: {FaultScenario.Write(faults, machine, output)}");
 }
+Console.WriteLine($"MCP: {McpScenario.Write(mcp, machine, output)}");
 var report = Report.Write(new Report.Results(machine, transport, overhead, pickup, throughput, plain, concurrency, storage, faults, smoke), output);
 Console.WriteLine($"Report: {report}");
 return 0;

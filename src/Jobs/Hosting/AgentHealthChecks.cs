@@ -4,6 +4,7 @@ using AgentWorker.Jobs.Hosting;
 using AgentWorker.Jobs.Llm;
 using AgentWorker.Jobs.Tasks;
 using AgentWorker.Jobs.Tools;
+using AgentWorker.Jobs.Tools.Mcp;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -16,7 +17,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// The agent worker's readiness as ASP.NET Core health checks, tagged <see cref="ReadyTag"/>: <c>postgres</c> (the App
 /// database answers), <c>migrations</c> (every migration this build knows is applied) and, in a worker,
 /// <c>model_endpoint</c> (the model endpoint accepts connections) and <c>reader_login</c> (the tools' login is still
-/// read-only). Each check has a few seconds; a check that throws is unhealthy, with the reason.
+/// read-only), and with MCP servers <c>mcp</c> (each server connected; degraded naming those that are not). Each check has a few seconds; a check that throws is unhealthy, with the reason.
 /// </summary>
 public static class AgentHealthChecks
 {
@@ -51,6 +52,11 @@ public static class AgentHealthChecks
                 sp => ActivatorUtilities.CreateInstance<ModelEndpointCheck>(sp), null, [ReadyTag], s_checkTimeout));
             options.Registrations.Add(new HealthCheckRegistration("reader_login",
                 sp => ActivatorUtilities.CreateInstance<ReaderLoginCheck>(sp), null, [ReadyTag], s_checkTimeout));
+            if (services.GetService<McpServerNames>() is { All.Count: > 0 })
+            {
+                options.Registrations.Add(new HealthCheckRegistration("mcp",
+                    sp => new McpCheck(sp.GetRequiredService<McpServers>()), null, [ReadyTag], s_checkTimeout));
+            }
         }
     }
 
@@ -137,6 +143,13 @@ public static class AgentHealthChecks
                 await client.ConnectAsync(url.Host, url.Port, cancellationToken);
                 return HealthCheckResult.Healthy($"{url.Host}:{url.Port} accepts connections");
             });
+    }
+
+    /// <summary>Every MCP server is connected (degraded, naming those that are not: their callers get tool errors).</summary>
+    private sealed class McpCheck(McpServers servers) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+            Task.FromResult(McpHealth.Of(servers.States()));
     }
 
     /// <summary>The tools' login is still read-only (rechecked at most once a minute: someone may grant it more).</summary>

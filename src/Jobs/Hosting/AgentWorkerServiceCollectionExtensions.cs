@@ -10,6 +10,7 @@ using AgentWorker.Jobs.Runs;
 using AgentWorker.Jobs.Tasks;
 using AgentWorker.Jobs.Telemetry;
 using AgentWorker.Jobs.Tools;
+using AgentWorker.Jobs.Tools.Mcp;
 using Hangfire;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -131,6 +132,7 @@ public static class AgentWorkerServiceCollectionExtensions
                 sp.GetRequiredService<ListTablesTool>(), sp.GetRequiredService<DescribeTableTool>(), sp.GetRequiredService<QueryTool>(),
             }
             .Select(t => RegisteredTool.Create(new DatabaseToolFunction(t), null, ToolSideEffects.ReadOnly, null, "database", scoped: false))));
+        AgentWorkerMcpExtensions.AddConfiguredMcpServers(services, configuration);
         services.TryAddSingleton<ToolCatalog>();
         services.TryAddSingleton<ToolRegistry>();
         services.TryAddSingleton<ToolMetrics>();
@@ -152,6 +154,8 @@ public static class AgentWorkerServiceCollectionExtensions
         services.TryAddSingleton<TaskRunner>();
         services.TryAddSingleton<RunCompleter>();
         services.TryAddSingleton<RunExecutor>();
+        // Before the executor: its first runs see the MCP servers that answered within their start timeout.
+        services.AddHostedService(sp => sp.GetRequiredService<McpServers>());
         services.AddHostedService(sp => sp.GetRequiredService<RunExecutor>());
 
         // The configuration's agents (Agents__<name>__...), written before the schedules that may name them.
@@ -167,6 +171,9 @@ public static class AgentWorkerServiceCollectionExtensions
         services.TryAddTransient<ScheduleJob>();
         services.AddHostedService(Built<BatchExpander>);
         services.AddHostedService(Built<ScheduleSync>);
+        // The MCP servers' states on the workers page (name, status, why it is down, tools).
+        services.AddSingleton(sp => new WorkerStatsSection("mcp", () => sp.GetRequiredService<McpServers>().States()
+            .Select(s => new { name = s.Name, status = s.Status, error = s.Error, tools = s.Tools }).ToList()));
         services.AddHostedService(Built<WorkerStatsPublisher>);
         services.AddValidated<RetentionOptions>(configuration, RetentionOptions.SectionName);
         services.TryAddTransient<RetentionSweep>();

@@ -17,6 +17,7 @@ internal sealed partial class WorkerStatsPublisher(
     [FromKeyedServices(AppDatabase.Key)] NpgsqlDataSource dataSource,
     SocketPool pool,
     RunExecutor executor,
+    IEnumerable<WorkerStatsSection> sections,
     TimeProvider time,
     ILogger<WorkerStatsPublisher> logger) : BackgroundService
 {
@@ -60,12 +61,17 @@ internal sealed partial class WorkerStatsPublisher(
     internal async Task PublishAsync(CancellationToken cancellationToken)
     {
         var stats = pool.Statistics;
-        var json = JsonSerializer.Serialize(new
+        var figures = new Dictionary<string, object>(StringComparer.Ordinal)
         {
-            open = stats.Total, idle = stats.Idle, leased = stats.Leased, waiters = stats.Waiters, handshakes = stats.Handshakes,
-            reuses = stats.Reuses, recycles = stats.Recycles, pruned = stats.Pruned,
-            failures = stats.Failures.ToDictionary(f => f.Key.ToString(), f => f.Value),
-        });
+            ["open"] = stats.Total, ["idle"] = stats.Idle, ["leased"] = stats.Leased, ["waiters"] = stats.Waiters,
+            ["handshakes"] = stats.Handshakes, ["reuses"] = stats.Reuses, ["recycles"] = stats.Recycles, ["pruned"] = stats.Pruned,
+            ["failures"] = stats.Failures.ToDictionary(f => f.Key.ToString(), f => f.Value),
+        };
+        foreach (var section in sections)
+        {
+            figures[section.Key] = section.Read();
+        }
+        var json = JsonSerializer.Serialize(figures);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("""
             insert into agent.worker_stats (process, host, pid, started_at, updated_at, runs, slots, pool)
