@@ -21,7 +21,7 @@ internal sealed partial class ToolCatalog
     private readonly ILogger<ToolCatalog> _logger;
     private readonly Lock _gate = new();
     private readonly HashSet<string> _warned = new(StringComparer.Ordinal);
-    private Snapshot _current;
+    private Snapshot? _current;
 
     public ToolCatalog(IEnumerable<ToolRegistration> registrations, IEnumerable<IToolSource> sources, IServiceProvider services, ILogger<ToolCatalog> logger)
     {
@@ -44,15 +44,19 @@ internal sealed partial class ToolCatalog
         }
         _registered = registered.ToFrozenDictionary(StringComparer.Ordinal);
         _sources = [.. sources];
-        _current = Build(0);
+        // Subscribed first: a list that changes while the first snapshot is built is read again, not missed.
         foreach (var source in _sources)
         {
             source.Changed += Refresh;
         }
+        lock (_gate)
+        {
+            _current ??= Build(0);
+        }
     }
 
     /// <summary>The tools as they are now.</summary>
-    public Snapshot Current => Volatile.Read(ref _current);
+    public Snapshot Current => Volatile.Read(ref _current)!;
 
     /// <summary>The registered (fixed) tools, by name.</summary>
     public IReadOnlyDictionary<string, RegisteredTool> Registered => _registered;
@@ -73,7 +77,7 @@ internal sealed partial class ToolCatalog
     {
         lock (_gate)
         {
-            Volatile.Write(ref _current, Build(_current.Version + 1));
+            Volatile.Write(ref _current, Build((_current?.Version ?? -1) + 1));
         }
     }
 
