@@ -42,7 +42,11 @@ internal sealed class AgentLoop(
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(steps);
         // The deadline is the run's: it cancels this token (Runs/TaskRunner).
-        return await new Run(this, task, steps).ExecuteAsync(checkpoint, cancellationToken);
+        var run = new Run(this, task, steps);
+        var outcome = await run.ExecuteAsync(checkpoint, cancellationToken);
+        // The task records the tools its run offered with its outcome (the statement that ends the run writes the row
+        // anyway). Written mid-run, an update of the task's row beside a step's insert lost steps in a database restart.
+        return outcome with { Tools = [.. run.ToolNames] };
     }
 
     /// <summary>The state of one run: the conversation, the step counter.</summary>
@@ -52,12 +56,13 @@ internal sealed class AgentLoop(
         private readonly List<ConversationItem> _items = [];
         private int _seq = task.LastSeq;
         private string? _lastToolError;
-        private bool _toolsRecorded;
 
         public int Steps { get; private set; }
 
         /// <summary>The model the task runs on: its own, else the worker's default.</summary>
         private string EffectiveModel => task.Model ?? loop._llm.Model ?? "";
+
+        public IReadOnlyList<string> ToolNames => _selection.Names;
 
         /// <summary>The tools this run may use, resolved once at its start.</summary>
         private readonly ToolSelection _selection = loop._tools.Select(task.ToolPatterns);
@@ -267,13 +272,7 @@ internal sealed class AgentLoop(
 
         private async Task SaveStepAsync(StepRecord step, CancellationToken cancellationToken)
         {
-            if (!_toolsRecorded)
-            {
-                // The task records the tools its run offered, with the run's first step (no statement of its own).
-                step = step with { RunTools = [.. _selection.Names] };
-            }
             await sink.SaveAsync(step, cancellationToken);
-            _toolsRecorded = true;
             Steps++;
         }
 

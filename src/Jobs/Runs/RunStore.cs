@@ -88,16 +88,13 @@ internal sealed partial class RunStore([FromKeyedServices(AppDatabase.Key)] Npgs
 
     private const string InsertStepSql = "with " + HeldCte + "\n" + InsertStepValuesSql;
 
-    // A journaled call's step also finishes its journal entry; a run's first step also records the tools the run offers.
-    // Both in the step's own statement: the output and "finished" are stored together or not at all.
+    // A journaled call's step also finishes its journal entry, in the step's own statement: the output and "finished"
+    // are stored together or not at all.
     private const string InsertStepWithSql = $"""
         with {HeldCte},
         journal as (
             update agent.tool_calls c set finished_at = now()
-             where @Journaled and c.task_id = @TaskId and c.call_id = @CallId and {Held}),
-        offered as (
-            update agent.tasks t set tools = @RunTools::text[]
-             where @RunTools::text[] is not null and t.id = @TaskId and {Held})
+             where @Journaled and c.task_id = @TaskId and c.call_id = @CallId and {Held})
         """ + "\n" + InsertStepValuesSql;
 
     private const string StartCallSql = $"""
@@ -122,6 +119,7 @@ internal sealed partial class RunStore([FromKeyedServices(AppDatabase.Key)] Npgs
                         and exists (select 1 from agent.tasks o where o.id = @id and o.lease_owner = @owner))
         update agent.tasks t
            set status = @Status, finished_at = now(), result_text = @ResultText, error_code = @ErrorCode,
+               tools = coalesce(@Tools::text[], t.tools),
                error_message = case when @Status = 'cancelled'
                                     then 'cancelled while running (' || coalesce(t.cancel_reason,
                                          (select 'its batch was cancelled' from agent.batches b where b.id = t.batch_id and b.status = 'cancelled'),
@@ -246,7 +244,7 @@ internal sealed partial class RunStore([FromKeyedServices(AppDatabase.Key)] Npgs
         var parameters = new DynamicParameters(storable);
         parameters.Add("Owner", owner);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var sql = record.Journaled || record.RunTools is not null ? InsertStepWithSql : InsertStepSql;
+        var sql = record.Journaled ? InsertStepWithSql : InsertStepSql;
         if (await connection.ExecuteAsync(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken)) == 0)
         {
             throw new ClaimLostException(record.TaskId, $"step {record.Seq} not stored");
@@ -264,6 +262,7 @@ internal sealed partial class RunStore([FromKeyedServices(AppDatabase.Key)] Npgs
             owner,
             outcome.Status,
             outcome.ErrorCode,
+            outcome.Tools,
             ErrorMessage = StorableText.Error(outcome.ErrorMessage),
             ResultText = StorableText.Clean(outcome.ResultText),
         }, cancellationToken: cancellationToken));

@@ -34,9 +34,6 @@ internal sealed record StepRecord
     /// <summary>A journaled call (a tool with side effects): storing the step also marks its journal entry finished.</summary>
     public bool Journaled { get; init; }
 
-    /// <summary>Set on a run's first step: the tools the run offers, stored on the task (<c>agent.tasks.tools</c>).</summary>
-    public string[]? RunTools { get; init; }
-
     /// <summary>JSON array of the conversation items this step added (the checkpoint).</summary>
     public required string Items { get; init; }
 }
