@@ -131,7 +131,10 @@ public static class AgentWorkerServiceCollectionExtensions
             {
                 sp.GetRequiredService<ListTablesTool>(), sp.GetRequiredService<DescribeTableTool>(), sp.GetRequiredService<QueryTool>(),
             }
-            .Select(t => RegisteredTool.Create(new DatabaseToolFunction(t), null, ToolSideEffects.ReadOnly, null, "database", scoped: false))));
+            // Bounded by their own statement_timeout first: the call's timeout comes on top of it, never before it.
+            .Select(t => RegisteredTool.Create(new DatabaseToolFunction(t), null, ToolSideEffects.ReadOnly,
+                sp.GetRequiredService<IOptions<ToolsOptions>>().Value is var o ? o.StatementTimeout + o.CallTimeout : null,
+                "database", scoped: false))));
         AgentWorkerMcpExtensions.AddConfiguredMcpServers(services, configuration);
         services.TryAddSingleton<ToolCatalog>();
         services.TryAddSingleton<ToolRegistry>();
