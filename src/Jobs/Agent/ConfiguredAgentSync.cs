@@ -38,8 +38,9 @@ internal sealed class ConfiguredAgentSync(
             }
             catch (Exception ex) when (ex is TaskValidationException || ex is PostgresException { SqlState: PostgresErrorCodes.InvalidParameterValue })
             {
-                var message = ex is PostgresException pg ? pg.MessageText : ex.Message;
-                var field = ex is TaskValidationException validation ? validation.Field : ((PostgresException)ex).ColumnName ?? AgentClient.FieldNamed(message);
+                var pg = ex as PostgresException;
+                var message = pg?.MessageText ?? ex.Message;
+                var field = ex is TaskValidationException validation ? validation.Field : pg?.ColumnName ?? AgentClient.FieldNamed(message);
                 var key = field is not null && s_keys.TryGetValue(field, out var setting)
                     ? ConfiguredAgents.Key($"{ConfiguredAgents.SectionName}:{name}:{setting}")
                     : ConfiguredAgents.Key($"{ConfiguredAgents.SectionName}:{name}");

@@ -127,14 +127,17 @@ public static class AgentWorkerServiceCollectionExtensions
         services.TryAddSingleton<ListTablesTool>();
         services.TryAddSingleton<DescribeTableTool>();
         services.TryAddSingleton<QueryTool>();
-        services.AddSingleton(new ToolRegistration(sp => new IAgentTool[]
-            {
-                sp.GetRequiredService<ListTablesTool>(), sp.GetRequiredService<DescribeTableTool>(), sp.GetRequiredService<QueryTool>(),
-            }
+        services.AddSingleton(new ToolRegistration(sp =>
+        {
             // Bounded by their own statement_timeout first: the call's timeout comes on top of it, never before it.
-            .Select(t => RegisteredTool.Create(new DatabaseToolFunction(t), null, ToolSideEffects.ReadOnly,
-                sp.GetRequiredService<IOptions<ToolsOptions>>().Value is var o ? o.StatementTimeout + o.CallTimeout : null,
-                "database", scoped: false))));
+            var limits = sp.GetRequiredService<IOptions<ToolsOptions>>().Value;
+            var timeout = limits.StatementTimeout + limits.CallTimeout;
+            return new IAgentTool[]
+                {
+                    sp.GetRequiredService<ListTablesTool>(), sp.GetRequiredService<DescribeTableTool>(), sp.GetRequiredService<QueryTool>(),
+                }
+                .Select(t => RegisteredTool.Create(new DatabaseToolFunction(t), null, ToolSideEffects.ReadOnly, timeout, "database", scoped: false));
+        }));
         AgentWorkerMcpExtensions.AddConfiguredMcpServers(services, configuration);
         services.TryAddSingleton<ToolCatalog>();
         services.TryAddSingleton<ToolRegistry>();
